@@ -1,0 +1,168 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { v4 as uuidv4 } from "uuid";
+import { ExitCode, HiltError } from "./errors.js";
+import { contextDigest } from "./fs/context-digest.js";
+import { readGitInfo } from "./git.js";
+import { parentMap } from "./model/catalog-rules.js";
+import type { Catalog } from "./model/catalog-schema.js";
+import { type Diagnostic, formatDiagnostic } from "./model/diagnostics.js";
+import { type LoadedCatalog, loadCatalog } from "./model/load-catalog.js";
+import { checkPipelineTargets, type LoadedPipeline, loadPipeline } from "./model/load-pipeline.js";
+import { type Pipeline, pipelineSchema } from "./model/pipeline-schema.js";
+import { withAncestors } from "./plan/graph.js";
+import { contextOf, expandTargets, planBuild } from "./plan/plan.js";
+import type { BuildGraph } from "./plan/plan-schema.js";
+import type { GitInfo } from "./plan/tags.js";
+import { parsePushTarget } from "./plan/targets.js";
+
+/** Invalid user files: carries every diagnostic so front ends can print or serialise them. */
+export class InvalidConfigError extends HiltError {
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic[]) {
+    const first = diagnostics[0];
+    super(
+      first?.code ?? "INVALID_CONFIG",
+      `${diagnostics.length} problem${diagnostics.length === 1 ? "" : "s"} in ${first?.file ?? "configuration"}:\n${diagnostics.map(formatDiagnostic).join("\n")}`,
+      {
+        exitCode: ExitCode.invalidConfig,
+        hint: first?.hint ?? "fix the file and run `hilt validate`",
+      },
+    );
+    this.name = "InvalidConfigError";
+    this.diagnostics = diagnostics;
+  }
+}
+
+export interface ProjectOptions {
+  /** Repository root; default the current directory. */
+  root?: string;
+  catalog?: string;
+  /** Pipeline name (pipelines/NAME.yaml) or path. Default pipelines/default.yaml when present. */
+  pipeline?: string;
+}
+
+export interface Project {
+  root: string;
+  catalog: LoadedCatalog;
+  pipeline: LoadedPipeline | undefined;
+  warnings: Diagnostic[];
+}
+
+function pipelinePath(root: string, pipeline: string | undefined): string | undefined {
+  if (pipeline === undefined) {
+    const fallback = path.join(root, "pipelines", "default.yaml");
+    return existsSync(fallback) ? fallback : undefined;
+  }
+  return /\.ya?ml$/.test(pipeline)
+    ? path.resolve(root, pipeline)
+    : path.join(root, "pipelines", `${pipeline}.yaml`);
+}
+
+function relativeTo(root: string, file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel.startsWith("..") ? file : rel || path.basename(root);
+}
+
+/** Loads and validates the catalog and pipeline; throws InvalidConfigError with every problem. */
+export async function loadProject(options: ProjectOptions = {}): Promise<Project> {
+  const root = path.resolve(options.root ?? ".");
+  const errors: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
+  let pipeline: LoadedPipeline | undefined;
+  const pipelineFile = pipelinePath(root, options.pipeline);
+  if (pipelineFile) {
+    const loaded = await loadPipeline(relativeTo(root, pipelineFile));
+    errors.push(...loaded.errors);
+    warnings.push(...loaded.warnings);
+    pipeline = loaded.value;
+  }
+  const catalogFile = options.catalog
+    ? path.resolve(root, options.catalog)
+    : path.join(root, pipeline?.pipeline.catalog ?? "catalog.yaml");
+  const catalog = await loadCatalog(relativeTo(root, catalogFile));
+  errors.push(...catalog.errors);
+  warnings.push(...catalog.warnings);
+  if (catalog.value && pipeline) {
+    errors.push(
+      ...checkPipelineTargets(
+        pipeline.pipeline,
+        catalog.value.catalog,
+        pipeline.file,
+        pipeline.text,
+      ),
+    );
+  }
+  if (errors.length > 0 || !catalog.value) throw new InvalidConfigError(errors);
+  return { root: catalog.value.root, catalog: catalog.value, pipeline, warnings };
+}
+
+export interface PlanOptions extends ProjectOptions {
+  targets?: string[];
+  push?: string;
+  ttl?: string;
+  owner?: string;
+  platforms?: string[];
+  baseImages?: Record<string, string>;
+  git?: Partial<GitInfo>;
+  env?: Record<string, string | undefined>;
+  runId?: string;
+  concurrency?: number;
+}
+
+export function defaultPipeline(): Pipeline {
+  return pipelineSchema.parse({ schemaVersion: 1 });
+}
+
+async function contextDigests(
+  root: string,
+  catalog: Catalog,
+  names: Iterable<string>,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  await Promise.all(
+    [...names].map(async (name) => {
+      const image = catalog.images[name];
+      const context = image ? contextOf(image) : undefined;
+      if (context !== undefined) out[name] = await contextDigest(path.join(root, context));
+    }),
+  );
+  return out;
+}
+
+/** Catalog + pipeline + flags → the build graph. Flags win over the pipeline. */
+export async function plan(
+  options: PlanOptions = {},
+): Promise<{ project: Project; pipeline: Pipeline; graph: BuildGraph }> {
+  const project = await loadProject(options);
+  const pipeline = project.pipeline?.pipeline ?? defaultPipeline();
+  const env = options.env ?? process.env;
+  const { catalog } = project.catalog;
+  const targets =
+    options.targets && options.targets.length > 0 ? options.targets : pipeline.targets;
+  const push = parsePushTarget(options.push ?? pipeline.push.registry, {
+    ttl: options.ttl ?? pipeline.push.ttl,
+    owner: options.owner ?? pipeline.push.owner,
+    env,
+    runId: options.runId ?? uuidv4(),
+  });
+  const git = await readGitInfo(project.root, env, options.git);
+  const selected =
+    targets.length > 0
+      ? withAncestors(parentMap(catalog), expandTargets(catalog, targets))
+      : Object.keys(catalog.images);
+  const graph = planBuild({
+    catalog,
+    catalogFile: project.catalog.file,
+    targets,
+    push,
+    policy: pipeline.tags,
+    git,
+    platforms:
+      options.platforms && options.platforms.length > 0 ? options.platforms : pipeline.platforms,
+    baseImages: { ...pipeline.baseImages, ...options.baseImages },
+    contextDigests: await contextDigests(project.root, catalog, selected),
+    date: (git.commitTime ?? "1970-01-01").slice(0, 10).replace(/-/g, ""),
+  });
+  return { project, pipeline, graph };
+}

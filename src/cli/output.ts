@@ -1,0 +1,39 @@
+import { InvalidConfigError } from "../api.js";
+import { ExitCode, type HiltError, toHiltError } from "../errors.js";
+import { formatDiagnostic } from "../model/diagnostics.js";
+
+export interface OutputOptions {
+  json?: boolean;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+/** Under --json a failure is still one JSON document on stdout; otherwise it goes to stderr. */
+export function reportFailure(error: unknown, options: OutputOptions): number {
+  const hilt: HiltError = toHiltError(error);
+  const diagnostics = hilt instanceof InvalidConfigError ? hilt.diagnostics : [];
+  if (options.json) {
+    printJson({
+      schemaVersion: 1,
+      kind: "hilt.error",
+      ok: false,
+      error: { code: hilt.code, message: hilt.message, ...(hilt.hint ? { hint: hilt.hint } : {}) },
+      diagnostics,
+    });
+  } else if (diagnostics.length > 0) {
+    for (const d of diagnostics) log(formatDiagnostic(d));
+    log(`hilt: ${diagnostics.length} problem${diagnostics.length === 1 ? "" : "s"} found`);
+  } else {
+    log(`hilt: error ${hilt.code}: ${hilt.message}`);
+    if (hilt.hint) log(`hint: ${hilt.hint}`);
+    if (process.env.HILT_DEBUG && hilt.cause)
+      log(String((hilt.cause as Error).stack ?? hilt.cause));
+  }
+  return hilt.exitCode ?? ExitCode.internal;
+}

@@ -1,0 +1,87 @@
+import { z } from "zod";
+import { externalReference, platform, repoPath, tagTemplate } from "./fields.js";
+
+export const PIPELINE_SCHEMA_VERSION = 1;
+
+export const TTL_PATTERN = /^([1-9][0-9]*)([mhd])$/;
+
+export const pushSchema = z
+  .strictObject({
+    registry: z
+      .string()
+      .min(1)
+      .describe('Where to push: "none", "ttl.sh", "ghcr", or host[:port]/namespace.'),
+    ttl: z
+      .string()
+      .regex(TTL_PATTERN, "is not a duration like 30m, 1h or 1d")
+      .default("1h")
+      .describe("ttl.sh only: how long images live (at most 24h)."),
+    owner: z
+      .string()
+      .optional()
+      .describe("ghcr only: the owner; defaults to GITHUB_REPOSITORY_OWNER, lowercased."),
+  })
+  .describe("Push target.");
+
+export const tagPolicySchema = z
+  .strictObject({
+    sha: z.boolean().default(true).describe("Immutable sha-<7 hex> tag from the commit."),
+    content: z
+      .boolean()
+      .default(true)
+      .describe("Immutable input-<hash> tag; enables skip-unchanged."),
+    branch: z.boolean().default(true).describe("Moving tag named after the branch (sanitised)."),
+    semver: z.boolean().default(true).describe("On a v1.2.3 git tag: 1.2.3, 1.2 and 1 (not 0)."),
+    latest: z
+      .enum(["auto", "always", "never"])
+      .default("auto")
+      .describe("auto: on the default branch, or a non-prerelease semver tag."),
+    defaultBranch: z.string().default("main").describe("Branch whose builds move latest."),
+    extra: z.array(tagTemplate).default([]).describe("More tag templates for every image."),
+  })
+  .describe("How images are tagged: immutable tags first, moving aliases after.");
+export type TagPolicy = z.infer<typeof tagPolicySchema>;
+
+export const sourceSchema = z
+  .strictObject({
+    path: repoPath.describe("Repository folder whose services are detected and built."),
+    services: z.array(z.string()).optional().describe("Only these services (default: all)."),
+  })
+  .describe("A repository folder to detect services in.");
+
+export const pipelineSchema = z
+  .strictObject({
+    schemaVersion: z.literal(PIPELINE_SCHEMA_VERSION).describe("Pipeline format version."),
+    name: z.string().optional().describe("Pipeline name; defaults to the file name."),
+    description: z.string().optional(),
+    catalog: repoPath.default("catalog.yaml").describe("Catalog file, relative to the repository."),
+    targets: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("Catalog images or groups to build (their parents come along); empty: none."),
+    sources: z.array(sourceSchema).default([]).describe("Repository folders to detect and build."),
+    push: pushSchema.default({ registry: "none", ttl: "1h" }),
+    tags: tagPolicySchema.default({
+      sha: true,
+      content: true,
+      branch: true,
+      semver: true,
+      latest: "auto",
+      defaultBranch: "main",
+      extra: [],
+    }),
+    platforms: z.array(platform).min(1).optional().describe("Override every image's platforms."),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe("Parallel builds; default min(4, cores)."),
+    baseImages: z
+      .record(z.string(), externalReference)
+      .default({})
+      .describe("Replace external base images: {debian:bookworm-slim: registry.local/debian:12}."),
+  })
+  .describe("Hilt pipeline: a named run of builds.");
+export type Pipeline = z.infer<typeof pipelineSchema>;

@@ -1,0 +1,68 @@
+import { z } from "zod";
+
+export const RESULT_SCHEMA_VERSION = 1;
+
+export const errorInfoSchema = z.object({
+  code: z.string().describe("Stable error code, e.g. ENGINE_UNAVAILABLE."),
+  message: z.string(),
+  hint: z.string().optional(),
+});
+
+export const imageResultSchema = z.object({
+  name: z.string(),
+  kind: z.enum(["catalog", "service"]),
+  status: z.enum(["built", "cached", "skipped", "failed"]),
+  refs: z.array(z.string()).describe("Every ref pushed (or tagged locally), immutable first."),
+  digest: z.string().nullable().describe("Manifest digest as the registry reports it."),
+  platforms: z.array(z.string()),
+  parents: z.array(z.string()),
+  durationMs: z.number().nonnegative(),
+  error: errorInfoSchema.nullable(),
+});
+
+export const resultSchema = z.object({
+  schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
+  kind: z.literal("hilt.result"),
+  ok: z.boolean(),
+  engine: z.enum(["dagger", "docker", "none"]).describe("Backend that ran the builds."),
+  push: z.string(),
+  images: z.array(imageResultSchema),
+  client: z
+    .string()
+    .nullable()
+    .describe("Ref of the client service image, for client/server repos."),
+  server: z
+    .string()
+    .nullable()
+    .describe("Ref of the server service image, for client/server repos."),
+  ports: z.record(z.string(), z.number().int()).describe("Detected port per service."),
+  durationMs: z.number().nonnegative(),
+  error: errorInfoSchema.nullable().describe("Why the run as a whole failed, if it did."),
+});
+
+export type ImageResult = z.infer<typeof imageResultSchema>;
+export type HiltResult = z.infer<typeof resultSchema>;
+
+/** The document printed when a run fails before any image: still valid, still parseable. */
+export function failureResult(
+  error: { code: string; message: string; hint?: string | undefined },
+  push = "none",
+): HiltResult {
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    kind: "hilt.result",
+    ok: false,
+    engine: "none",
+    push,
+    images: [],
+    client: null,
+    server: null,
+    ports: {},
+    durationMs: 0,
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.hint ? { hint: error.hint } : {}),
+    },
+  };
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Sets up, idempotently and as root on Debian without internet, what Hilt's end-to-end tier needs:
+# Docker (dockerd 26 and buildx from the next Debian release), a plain local registry on :5000,
+# one with htpasswd auth on :5001, and base images made with debootstrap, pushed to :5000.
+# Prints `export` lines for the environment the tests read.
+set -euo pipefail
+
+STATE=${HILT_ENV_DIR:-/var/lib/hilt-env}
+REG=127.0.0.1:5000
+AUTH_REG=127.0.0.1:5001
+AUTH_USER=hilt
+AUTH_PASS_FILE=$STATE/auth-registry.password
+log() { printf '[env] %s\n' "$*" >&2; }
+mkdir -p "$STATE"
+
+need_apt=()
+command -v containerd >/dev/null || need_apt+=(containerd runc)
+command -v debootstrap >/dev/null || need_apt+=(debootstrap)
+command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
+[ -x /usr/bin/docker-registry ] || need_apt+=(docker-registry)
+command -v iptables >/dev/null || need_apt+=(iptables)
+command -v jq >/dev/null || need_apt+=(jq)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "apt-get install ${need_apt[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# dockerd 26 and buildx come from the next release's packages: their BuildKit accepts named
+# build contexts (`target:PARENT` in bake), which the current release's dockerd 20.10 rejects.
+DOCKER_ROOT=$STATE/docker-next
+if [ ! -x "$DOCKER_ROOT/usr/sbin/dockerd" ] || [ ! -x "$DOCKER_ROOT/usr/libexec/docker/cli-plugins/docker-buildx" ]; then
+  log "downloading dockerd and buildx from the next Debian release"
+  next=$STATE/apt-next
+  mkdir -p "$next/lists/partial" "$next/archives/partial" "$next/cache" "$next/sources"
+  cat >"$next/sources/next.sources" <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$next/sources"
+    -o "Dir::State::Lists=$next/lists" -o "Dir::Cache=$next/cache"
+    -o "Dir::Cache::Archives=$next/archives" -o APT::Sandbox::User=root)
+  apt-get "${opts[@]}" update -qq
+  (cd "$next" && apt-get "${opts[@]}" download docker.io docker-buildx >/dev/null)
+  rm -rf "$DOCKER_ROOT"
+  for deb in "$next"/docker.io_*.deb "$next"/docker-buildx_*.deb; do dpkg-deb -x "$deb" "$DOCKER_ROOT"; done
+fi
+mkdir -p /usr/local/lib/docker/cli-plugins
+ln -sf "$DOCKER_ROOT/usr/libexec/docker/cli-plugins/docker-buildx" /usr/local/lib/docker/cli-plugins/docker-buildx
+if ! command -v docker >/dev/null; then ln -sf "$DOCKER_ROOT/usr/bin/docker" /usr/local/bin/docker; fi
+
+if ! docker version >/dev/null 2>&1; then
+  log "starting dockerd"
+  if ! pgrep -x containerd >/dev/null; then
+    nohup containerd >"$STATE/containerd.log" 2>&1 &
+    for _ in $(seq 50); do [ -S /run/containerd/containerd.sock ] && break; sleep 0.2; done
+  fi
+  PATH="$DOCKER_ROOT/usr/sbin:$DOCKER_ROOT/usr/bin:$PATH" nohup "$DOCKER_ROOT/usr/sbin/dockerd" \
+    --containerd=/run/containerd/containerd.sock \
+    --insecure-registry "$REG" --insecure-registry "$AUTH_REG" \
+    >"$STATE/dockerd.log" 2>&1 &
+  for _ in $(seq 100); do docker version >/dev/null 2>&1 && break; sleep 0.3; done
+  docker version >/dev/null || { tail -20 "$STATE/dockerd.log" >&2; exit 1; }
+fi
+
+start_registry() { # name port config
+  local name=$1 port=$2 config=$3
+  if curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/" 2>/dev/null ||
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/")" = 401 ]; then return; fi
+  log "starting registry $name on :$port"
+  nohup /usr/bin/docker-registry serve "$config" >"$STATE/$name.log" 2>&1 &
+  for _ in $(seq 50); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" || true)
+    [ "$code" = 200 ] || [ "$code" = 401 ] && return
+    sleep 0.2
+  done
+  tail -20 "$STATE/$name.log" >&2; exit 1
+}
+write_registry_config() { # file port dir [htpasswd]
+  cat >"$1" <<CFG
+version: 0.1
+log: { level: warn }
+storage: { filesystem: { rootdirectory: $3 }, delete: { enabled: true } }
+http: { addr: 127.0.0.1:$2 }
+CFG
+  if [ -n "${4:-}" ]; then printf 'auth: { htpasswd: { realm: hilt, path: %s } }\n' "$4" >>"$1"; fi
+}
+write_registry_config "$STATE/registry.yml" 5000 "$STATE/registry-data"
+start_registry registry 5000 "$STATE/registry.yml"
+[ -f "$AUTH_PASS_FILE" ] || head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$AUTH_PASS_FILE"
+htpasswd -Bbc "$STATE/htpasswd" "$AUTH_USER" "$(cat "$AUTH_PASS_FILE")" 2>/dev/null
+write_registry_config "$STATE/registry-auth.yml" 5001 "$STATE/registry-auth-data" "$STATE/htpasswd"
+start_registry registry-auth 5001 "$STATE/registry-auth.yml"
+
+# Base images: a debootstrap rootfs imported as debian:bookworm-slim and pushed to the local registry.
+if ! curl -fsS "http://$REG/v2/library/debian/manifests/bookworm-slim" -o /dev/null \
+  -H 'Accept: application/vnd.docker.distribution.manifest.v2+json'; then
+  if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1; then
+    log "debootstrap bookworm (about 30 s)"
+    root=$STATE/rootfs-bookworm
+    rm -rf "$root"
+    debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >"$STATE/debootstrap.log" 2>&1
+    rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+    tar -C "$root" -c . | docker import -c 'CMD ["bash"]' - debian:bookworm-slim >/dev/null
+    rm -rf "$root"
+  fi
+  docker tag debian:bookworm-slim "$REG/library/debian:bookworm-slim"
+  docker push -q "$REG/library/debian:bookworm-slim" >/dev/null
+fi
+
+cat <<OUT
+export HILT_E2E_DOCKER=1
+export HILT_E2E_REGISTRY=$REG
+export HILT_E2E_AUTH_REGISTRY=$AUTH_REG
+export HILT_E2E_AUTH_USER=$AUTH_USER
+export HILT_E2E_AUTH_PASSWORD_FILE=$AUTH_PASS_FILE
+export HILT_E2E_BASE_IMAGE=$REG/library/debian:bookworm-slim
+OUT
