@@ -1,3 +1,4 @@
+import { CORE_SCHEMA, load } from "js-yaml";
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from "yaml";
 import type { Diagnostic } from "./diagnostics.js";
 
@@ -26,7 +27,7 @@ function pathOf(chain: readonly unknown[]): PathSegment[] {
   return out;
 }
 
-export function parseYaml(file: string, text: string): YamlSource {
+function parsePrecisely(file: string, text: string): YamlSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const position = (offset: number) => {
@@ -108,5 +109,28 @@ export function parseYaml(file: string, text: string): YamlSource {
     data: errors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 1000 }),
     errors: [...errors, ...duplicates],
     locate,
+  };
+}
+
+/**
+ * Valid files take the fast path (js-yaml, several times quicker on big catalogs); the
+ * position-keeping parse runs only when a problem must be located, or the fast parse fails.
+ */
+export function parseYaml(file: string, text: string): YamlSource {
+  let data: unknown;
+  try {
+    data = load(text, { schema: CORE_SCHEMA, filename: file });
+  } catch {
+    return parsePrecisely(file, text);
+  }
+  let precise: YamlSource | undefined;
+  return {
+    file,
+    data: data ?? null,
+    errors: [],
+    locate: (path, at) => {
+      precise ??= parsePrecisely(file, text);
+      return precise.locate(path, at);
+    },
   };
 }

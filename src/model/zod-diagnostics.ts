@@ -88,6 +88,12 @@ export function zodIssuesToDiagnostics(
 
   for (const issue of issues) {
     const path = issue.path as PathSegment[];
+    const absent = path.length > 0 && valueAt(source.data, path) === undefined;
+    if (absent && (issue.code === "invalid_type" || issue.code === "invalid_value")) {
+      const key = String(path.at(-1));
+      push(path.slice(0, -1), "MISSING_FIELD", `missing required key "${key}"`, `add ${key}: …`);
+      continue;
+    }
     switch (issue.code) {
       case "unrecognized_keys": {
         const keys = knownKeys(schema, path);

@@ -31,11 +31,9 @@ export function parsePushTarget(
   if (target === "ttl.sh") {
     const ttl = options.ttl ?? "1h";
     const minutes = ttlMinutes(ttl);
-    if (minutes === undefined || minutes > 24 * 60) {
-      throw invalid(
-        `ttl "${ttl}" is not valid for ttl.sh`,
-        "use a duration like 30m, 1h or 1d, at most 24h",
-      );
+    if (minutes === undefined) throw invalid(`ttl "${ttl}" is not a duration`, "use 30m, 1h or 1d");
+    if (minutes > 24 * 60) {
+      throw invalid(`ttl "${ttl}" is longer than ttl.sh keeps images`, "use at most 24h");
     }
     return { kind: "ttl.sh", ttl, runId: options.runId };
   }
