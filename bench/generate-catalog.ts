@@ -11,12 +11,7 @@ export function generateCatalog(total: number, levels: number): string {
       const name = `l${level}-img-${i}`;
       const parents = byLevel[level - 1];
       const from = parents ? parents[i % parents.length] : "debian:bookworm-slim";
-      lines.push(
-        `  ${name}:`,
-        `    from: ${from}`,
-        "    provides: [cap-" + level + "]",
-        "    steps:",
-      );
+      lines.push(`  ${name}:`, `    from: ${from}`, `    provides: [cap-${level}]`, "    steps:");
       lines.push(
         `      - apt: [pkg-${i}, common]`,
         `      - env: { LEVEL: "${level}", INDEX: "${i}" }`,
