@@ -14,7 +14,7 @@ import { withAncestors } from "./plan/graph.js";
 import { contextOf, expandTargets, planBuild } from "./plan/plan.js";
 import type { BuildGraph } from "./plan/plan-schema.js";
 import type { GitInfo } from "./plan/tags.js";
-import { parsePushTarget } from "./plan/targets.js";
+import { type PushTarget, parsePushTarget } from "./plan/targets.js";
 
 /** Invalid user files: carries every diagnostic so front ends can print or serialise them. */
 export class InvalidConfigError extends HiltError {
@@ -133,7 +133,7 @@ async function contextDigests(
 /** Catalog + pipeline + flags → the build graph. Flags win over the pipeline. */
 export async function plan(
   options: PlanOptions = {},
-): Promise<{ project: Project; pipeline: Pipeline; graph: BuildGraph }> {
+): Promise<{ project: Project; pipeline: Pipeline; graph: BuildGraph; target: PushTarget }> {
   const project = await loadProject(options);
   const pipeline = project.pipeline?.pipeline ?? defaultPipeline();
   const env = options.env ?? process.env;
@@ -164,5 +164,5 @@ export async function plan(
     contextDigests: await contextDigests(project.root, catalog, selected),
     date: (git.commitTime ?? "1970-01-01").slice(0, 10).replace(/-/g, ""),
   });
-  return { project, pipeline, graph };
+  return { project, pipeline, graph, target: push };
 }

@@ -1,6 +1,10 @@
 import { writeFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { loadProject, type PlanOptions, plan } from "../api.js";
+import { buildAll } from "../build.js";
+import type { BuildEvent } from "../engine/events.js";
+import { exitCodeFor } from "../engine/run.js";
+import type { EngineChoice } from "../engine/select.js";
 import { ExitCode, HiltError } from "../errors.js";
 import { toBake } from "../export/bake.js";
 import { toMatrix } from "../export/matrix.js";
@@ -8,7 +12,9 @@ import type { Catalog } from "../model/catalog-schema.js";
 import { formatDiagnostic } from "../model/diagnostics.js";
 import { PLATFORM_PATTERN } from "../model/fields.js";
 import type { BuildGraph } from "../plan/plan-schema.js";
+import { formatSummary } from "../report/summary.js";
 import { resolveImage } from "../runtime/resolve-image.js";
+import { dryRunCommands } from "./dry-run.js";
 import { log, printJson, reportFailure } from "./output.js";
 
 const EXIT_CODES = `
@@ -126,6 +132,93 @@ function describePlan(graph: BuildGraph): string {
   return lines.join("\n");
 }
 
+interface BuildFlags extends PlanFlags {
+  engine?: EngineChoice;
+  concurrency?: number;
+  events?: boolean;
+  dryRun?: boolean;
+  timeout?: number;
+  atomic?: boolean;
+  npmRegistry?: string;
+  caCert?: string;
+}
+
+function positiveInt(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError("is not a positive whole number");
+  return Number(value);
+}
+
+function buildFlags(command: Command): Command {
+  return planFlags(command)
+    .addOption(
+      new Option("--engine <engine>", "build engine")
+        .choices(["dagger", "docker", "auto"])
+        .default("auto"),
+    )
+    .option("--concurrency <n>", "images built at once (default: min(4, cores))", positiveInt)
+    .option("--events", "write NDJSON progress events to stderr")
+    .option("--dry-run", "print the plan and the commands it would run, build nothing")
+    .option("--timeout <seconds>", "stop the whole run after this long", positiveInt)
+    .option("--no-atomic", "move aliases per image instead of after the whole run succeeded")
+    .option("--npm-registry <url>", "npm registry for builds (default: the host's npm config)")
+    .option("--ca-cert <file>", "CA bundle builds trust (default: the host's npm cafile)");
+}
+
+async function runBuildCommand(
+  targets: string[],
+  flags: BuildFlags,
+  setExitCode: (code: number) => void,
+): Promise<void> {
+  const output = { json: flags.json, asResult: true };
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`hilt: ${signal}: stopping, finishing the report`);
+    controller.abort();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const timer = flags.timeout
+    ? setTimeout(() => controller.abort(), flags.timeout * 1000)
+    : undefined;
+  try {
+    const options = {
+      ...planOptions(targets, flags),
+      engine: flags.engine ?? "auto",
+      concurrency: flags.concurrency,
+      noAtomic: flags.atomic === false,
+      npmRegistry: flags.npmRegistry,
+      caCert: flags.caCert,
+      signal: controller.signal,
+      log: (line: string) => {
+        if (process.env.HILT_DEBUG) log(line);
+      },
+      ...(flags.events
+        ? { onEvent: (event: BuildEvent) => process.stderr.write(`${JSON.stringify(event)}\n`) }
+        : {}),
+    };
+    if (flags.dryRun) {
+      const { graph } = await plan(options);
+      const commands = dryRunCommands(graph);
+      if (flags.json) printJson({ dryRun: true, plan: graph, commands });
+      else
+        process.stdout.write(
+          `${describePlan(graph)}\n\n${commands.map((c) => c.join(" ")).join("\n")}\n`,
+        );
+      return;
+    }
+    const result = await buildAll(options);
+    if (flags.json) printJson(result);
+    else process.stdout.write(formatSummary(result));
+    setExitCode(exitCodeFor(result));
+  } catch (error) {
+    setExitCode(reportFailure(error, output));
+  } finally {
+    if (timer) clearTimeout(timer);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command("hilt")
     .description(
@@ -217,6 +310,20 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         }
       },
     );
+
+  buildFlags(program.command("build-all"))
+    .description("build and push every image of the pipeline (default: pipelines/default.yaml)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  hilt build-all --json\n  hilt build-all --push ghcr --platform linux/amd64,linux/arm64\n  hilt build-all --push 127.0.0.1:5000/team --base-image debian=127.0.0.1:5000/library/debian --events",
+    )
+    .action((flags: BuildFlags) => runBuildCommand([], flags, setExitCode));
+
+  buildFlags(program.command("build"))
+    .description("build catalog images or groups (with their parents)")
+    .argument("<targets...>", "catalog images or groups")
+    .addHelpText("after", "\nExamples:\n  hilt build agent-codex-task --push ttl.sh --json")
+    .action((targets: string[], flags: BuildFlags) => runBuildCommand(targets, flags, setExitCode));
 
   const exportCommand = program
     .command("export")

@@ -1,9 +1,12 @@
 import { InvalidConfigError } from "../api.js";
 import { ExitCode, type HiltError, toHiltError } from "../errors.js";
 import { formatDiagnostic } from "../model/diagnostics.js";
+import { failureResult } from "../report/result-schema.js";
 
 export interface OutputOptions {
   json?: boolean;
+  /** Build commands answer with a result document even when nothing was built. */
+  asResult?: boolean;
 }
 
 export function printJson(value: unknown): void {
@@ -18,7 +21,12 @@ export function log(message: string): void {
 export function reportFailure(error: unknown, options: OutputOptions): number {
   const hilt: HiltError = toHiltError(error);
   const diagnostics = hilt instanceof InvalidConfigError ? hilt.diagnostics : [];
-  if (options.json) {
+  if (options.json && options.asResult) {
+    printJson({
+      ...failureResult({ code: hilt.code, message: hilt.message, hint: hilt.hint }),
+      ...(diagnostics.length > 0 ? { diagnostics } : {}),
+    });
+  } else if (options.json) {
     printJson({
       schemaVersion: 1,
       kind: "hilt.error",

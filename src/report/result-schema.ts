@@ -38,6 +38,21 @@ export const resultSchema = z.object({
   ports: z.record(z.string(), z.number().int()).describe("Detected port per service."),
   durationMs: z.number().nonnegative(),
   error: errorInfoSchema.nullable().describe("Why the run as a whole failed, if it did."),
+  diagnostics: z
+    .array(
+      z.object({
+        code: z.string(),
+        severity: z.enum(["error", "warning"]),
+        file: z.string(),
+        line: z.number().int(),
+        column: z.number().int(),
+        path: z.string(),
+        message: z.string(),
+        hint: z.string().optional(),
+      }),
+    )
+    .optional()
+    .describe("Located problems in the catalog or pipeline, when that is why the run failed."),
 });
 
 export type ImageResult = z.infer<typeof imageResultSchema>;

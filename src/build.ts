@@ -1,0 +1,104 @@
+import { availableParallelism } from "node:os";
+import { type PlanOptions, plan } from "./api.js";
+import { prepareBuildSecrets, type RegistryConfigOptions } from "./build-secrets.js";
+import type { Backend } from "./engine/backend.js";
+import type { EventSink } from "./engine/events.js";
+import { stamp } from "./engine/events.js";
+import { runBuild } from "./engine/run.js";
+import { type EngineChoice, selectBackend } from "./engine/select.js";
+import type { BuildGraph } from "./plan/plan-schema.js";
+import type { PushTarget } from "./plan/targets.js";
+import { RegistryClient } from "./registry/client.js";
+import { type Credentials, credentialsFor } from "./registry/credentials.js";
+import type { HiltResult } from "./report/result-schema.js";
+
+export interface BuildOptions extends PlanOptions, RegistryConfigOptions {
+  engine?: EngineChoice;
+  /** Move aliases per image instead of after the whole run succeeded. */
+  noAtomic?: boolean;
+  signal?: AbortSignal;
+  onEvent?: EventSink;
+  log?: (line: string) => void;
+  /** Overrides engine selection (tests, the Dagger module). */
+  backend?: Backend;
+}
+
+export function defaultConcurrency(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+function registryHost(target: PushTarget): string | undefined {
+  if (target.kind === "ghcr") return "ghcr.io";
+  if (target.kind === "registry") return target.host;
+  if (target.kind === "ttl.sh") return "ttl.sh";
+  return undefined;
+}
+
+/** Fails before any build when the registry cannot be reached or refuses the credentials. */
+async function checkRegistry(registry: RegistryClient, graph: BuildGraph): Promise<void> {
+  const first = graph.nodes[0];
+  if (first) await registry.headManifest(first.repository, first.contentTag);
+}
+
+/** Plans and builds: what `hilt build-all` and `hilt build` run. */
+export async function buildAll(options: BuildOptions = {}): Promise<HiltResult> {
+  const { graph, pipeline, project, target } = await plan(options);
+  const env = options.env ?? process.env;
+  const emit = options.onEvent ?? (() => {});
+  const host = registryHost(target);
+  const credentials = host ? credentialsFor(host, env) : undefined;
+  const credentialMap = new Map<string, Credentials>(
+    host && credentials ? [[host, credentials]] : [],
+  );
+  if (target.kind === "ttl.sh") {
+    emit(
+      stamp({
+        event: "warning",
+        message: "ttl.sh images are public: anyone with the ref can pull them",
+      }),
+    );
+    options.log?.("warning: ttl.sh images are public: anyone with the ref can pull them");
+  }
+  const registry =
+    target.kind === "ghcr" || target.kind === "registry"
+      ? new RegistryClient({
+          ...(credentials ? { credentials } : {}),
+          onRetry: (info) => {
+            emit(stamp({ event: "retry", ...info }));
+            options.log?.(`retrying ${info.url} (attempt ${info.attempt}: ${info.reason})`);
+          },
+        })
+      : undefined;
+  if (registry) await checkRegistry(registry, graph);
+
+  const backend =
+    options.backend ??
+    (await selectBackend(options.engine ?? "auto", { credentials: credentialMap, env }));
+  const { secrets, cleanup } = await prepareBuildSecrets(options);
+  try {
+    await backend.preflight(graph.nodes);
+    const epoch = env.SOURCE_DATE_EPOCH ? Number(env.SOURCE_DATE_EPOCH) : undefined;
+    return await runBuild({
+      graph,
+      root: project.root,
+      backend,
+      target,
+      ...(registry ? { registry } : {}),
+      concurrency: options.concurrency ?? pipeline.concurrency ?? defaultConcurrency(),
+      atomic: !options.noAtomic,
+      signal: options.signal ?? new AbortController().signal,
+      secrets,
+      sourceDateEpoch: epoch ?? commitEpoch(project.root, graph) ?? 0,
+      onEvent: emit,
+      ...(options.log ? { log: options.log } : {}),
+    });
+  } finally {
+    await cleanup();
+    await backend.close();
+  }
+}
+
+function commitEpoch(_root: string, graph: BuildGraph): number | undefined {
+  const created = graph.nodes[0]?.labels["org.opencontainers.image.created"];
+  return created ? Math.floor(Date.parse(created) / 1000) : undefined;
+}

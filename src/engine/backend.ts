@@ -1,0 +1,44 @@
+import type { PlanNode } from "../plan/plan-schema.js";
+
+/** Files handed to builds as secret mounts; never build arguments, never layers. */
+export interface BuildSecrets {
+  npmrc?: string;
+  pipconf?: string;
+  ca?: string;
+}
+
+export interface BuildRequest {
+  node: PlanNode;
+  /** Repository root every context path is relative to. */
+  root: string;
+  /** What the image starts from: the parent's exact result, or the external base. */
+  baseRef: string;
+  /** Refs to give the result: pushed when `push`, else tagged locally. */
+  tags: readonly string[];
+  push: boolean;
+  secrets: BuildSecrets;
+  /** Fixed timestamp so unchanged inputs give unchanged images. */
+  sourceDateEpoch: number;
+  signal: AbortSignal;
+  log: (line: string) => void;
+}
+
+export interface BuildOutput {
+  /** Manifest digest when pushed (as the registry reports it), image ID when local. */
+  digest: string;
+  /** The exact reference children are built from. */
+  ref: string;
+}
+
+/** One interface for every engine; the conformance suite runs against each. */
+export interface Backend {
+  readonly name: "docker" | "dagger";
+  /** Fails fast, with a code and a hint, when the engine or a needed feature is missing. */
+  preflight(nodes: readonly PlanNode[]): Promise<void>;
+  build(request: BuildRequest): Promise<BuildOutput>;
+  /** The local image ID a ref names, if the engine's store has it. */
+  localImage(ref: string): Promise<string | undefined>;
+  /** Gives a local image another name (moving a local alias). */
+  tagLocal(source: string, target: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,49 @@
+/** Pure builders of docker command lines: tested without docker, printed by --dry-run. */
+
+export interface BuildxBuildArgs {
+  context: string;
+  dockerfile: string;
+  buildArgs: Readonly<Record<string, string>>;
+  labels: Readonly<Record<string, string>>;
+  platforms: readonly string[];
+  tags: readonly string[];
+  push: boolean;
+  metadataFile: string;
+  target?: string;
+  /** Secret id → file path. Only ids with a file are passed. */
+  secrets: Readonly<Record<string, string | undefined>>;
+}
+
+export function buildxBuildArgv(options: BuildxBuildArgs): string[] {
+  const argv = ["buildx", "build", "--progress", "plain", "--file", options.dockerfile];
+  for (const [key, value] of Object.entries(options.buildArgs))
+    argv.push("--build-arg", `${key}=${value}`);
+  for (const [key, value] of Object.entries(options.labels))
+    argv.push("--label", `${key}=${value}`);
+  if (options.platforms.length > 0) argv.push("--platform", options.platforms.join(","));
+  for (const tag of options.tags) argv.push("--tag", tag);
+  if (options.target) argv.push("--target", options.target);
+  for (const [id, file] of Object.entries(options.secrets))
+    if (file) argv.push("--secret", `id=${id},src=${file}`);
+  argv.push(
+    "--metadata-file",
+    options.metadataFile,
+    options.push ? "--push" : "--load",
+    options.context,
+  );
+  return argv;
+}
+
+/** Digests from buildx's --metadata-file. */
+export function parseBuildMetadata(text: string): {
+  manifestDigest?: string;
+  configDigest?: string;
+} {
+  const data = JSON.parse(text) as Record<string, unknown>;
+  const manifest = data["containerimage.digest"];
+  const config = data["containerimage.config.digest"];
+  return {
+    ...(typeof manifest === "string" ? { manifestDigest: manifest } : {}),
+    ...(typeof config === "string" ? { configDigest: config } : {}),
+  };
+}

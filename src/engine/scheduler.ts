@@ -1,0 +1,66 @@
+export type NodeOutcome<T> =
+  | { status: "done"; value: T }
+  | { status: "failed"; error: unknown }
+  | { status: "skipped"; reason: string };
+
+/**
+ * Runs each node once all its parents are done, at most `concurrency` at a time. A failed node
+ * skips its descendants and nothing else; an abort stops starting new nodes.
+ */
+export async function runGraph<T>(options: {
+  nodes: readonly string[];
+  parentsOf: (node: string) => readonly string[];
+  concurrency: number;
+  signal?: AbortSignal;
+  work: (node: string, parents: ReadonlyMap<string, T>) => Promise<T>;
+  onSettled?: (node: string, outcome: NodeOutcome<T>) => void;
+}): Promise<Map<string, NodeOutcome<T>>> {
+  const { nodes, parentsOf, signal } = options;
+  const outcomes = new Map<string, NodeOutcome<T>>();
+  const waiting = new Set(nodes);
+  let running = 0;
+
+  return new Promise((resolve) => {
+    const settle = (node: string, outcome: NodeOutcome<T>) => {
+      outcomes.set(node, outcome);
+      options.onSettled?.(node, outcome);
+    };
+    const pump = () => {
+      for (const node of [...waiting]) {
+        const parents = parentsOf(node).filter((p) => nodes.includes(p));
+        const blocked = parents.find((p) => {
+          const o = outcomes.get(p);
+          return o !== undefined && o.status !== "done";
+        });
+        if (blocked !== undefined) {
+          waiting.delete(node);
+          settle(node, { status: "skipped", reason: `parent ${blocked} did not build` });
+          continue;
+        }
+        if (signal?.aborted) {
+          waiting.delete(node);
+          settle(node, { status: "skipped", reason: "interrupted" });
+          continue;
+        }
+        if (running >= options.concurrency) continue;
+        if (!parents.every((p) => outcomes.get(p)?.status === "done")) continue;
+        waiting.delete(node);
+        running++;
+        const values = new Map(parents.map((p) => [p, (outcomes.get(p) as { value: T }).value]));
+        options
+          .work(node, values)
+          .then(
+            (value) => settle(node, { status: "done", value }),
+            (error: unknown) => settle(node, { status: "failed", error }),
+          )
+          .finally(() => {
+            running--;
+            pump();
+          });
+      }
+      if (waiting.size === 0 && running === 0) resolve(outcomes);
+    };
+    signal?.addEventListener("abort", pump, { once: true });
+    pump();
+  });
+}
