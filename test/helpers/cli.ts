@@ -26,9 +26,12 @@ export function hilt(
 }
 
 /** A temporary folder with the given files, removed when the test ends. */
-export function tempRepo(files: Record<string, string>): string {
+export function tempRepo(
+  files: Record<string, string>,
+  cleanupWith: (fn: () => void) => void = onTestFinished,
+): string {
   const dir = mkdtempSync(path.join(tmpdir(), "hilt-test-"));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  cleanupWith(() => rmSync(dir, { recursive: true, force: true }));
   for (const [name, content] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     writeFileSync(path.join(dir, name), content);
