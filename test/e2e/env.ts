@@ -42,7 +42,9 @@ export interface Run {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests validate it with resultSchema where it matters
   json: any;
+  // biome-ignore lint/suspicious/noExplicitAny: NDJSON events, checked field by field
   events: any[];
 }
 
