@@ -63,6 +63,7 @@ export async function buildAll(options: BuildOptions = {}): Promise<HiltResult> 
     target.kind === "ghcr" || target.kind === "registry"
       ? new RegistryClient({
           ...(credentials ? { credentials } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
           onRetry: (info) => {
             emit(stamp({ event: "retry", ...info }));
             options.log?.(`retrying ${info.url} (attempt ${info.attempt}: ${info.reason})`);

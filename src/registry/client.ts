@@ -17,6 +17,10 @@ export interface RegistryClientOptions {
   backoffMs?: number;
   onRetry?: (info: { url: string; attempt: number; reason: string }) => void;
   fetch?: typeof fetch;
+  /** Aborts requests and retries in flight (Ctrl-C, --timeout). */
+  signal?: AbortSignal;
+  /** Per-request limit; a registry that never answers is an error, not a hang. */
+  timeoutMs?: number;
 }
 
 export interface Manifest {
@@ -70,8 +74,14 @@ export class RegistryClient {
       try {
         response = await this.send(url, host, scope, init);
       } catch (error) {
-        lastReason = (error as Error).message;
         if (error instanceof HiltError) throw error;
+        if (this.options.signal?.aborted) {
+          throw new HiltError("INTERRUPTED", "interrupted while talking to the registry", {
+            exitCode: ExitCode.interrupted,
+          });
+        }
+        const cause = (error as Error & { cause?: { code?: string } }).cause;
+        lastReason = cause?.code ?? (error as Error).message;
         continue;
       }
       if (response.status >= 500) {
@@ -100,7 +110,7 @@ export class RegistryClient {
     const headers = new Headers(init.headers);
     const token = this.tokens.get(`${host} ${scope}`);
     if (token) headers.set("Authorization", token);
-    const response = await this.fetchImpl(url, { ...init, headers });
+    const response = await this.fetchImpl(url, { ...init, headers, signal: this.requestSignal() });
     if (response.status !== 401 || token) return response;
     const challenge = response.headers.get("www-authenticate") ?? "";
     await response.arrayBuffer().catch(() => undefined);
@@ -108,7 +118,12 @@ export class RegistryClient {
     if (!authorization) return response;
     this.tokens.set(`${host} ${scope}`, authorization);
     headers.set("Authorization", authorization);
-    return this.fetchImpl(url, { ...init, headers });
+    return this.fetchImpl(url, { ...init, headers, signal: this.requestSignal() });
+  }
+
+  private requestSignal(): AbortSignal {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 30_000);
+    return this.options.signal ? AbortSignal.any([this.options.signal, timeout]) : timeout;
   }
 
   private async authorize(

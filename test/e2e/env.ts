@@ -80,6 +80,26 @@ export function hiltRun(args: string[], cwd: string, env: Record<string, string>
   return parse(result.stdout, result.stderr, result.status, result.signal);
 }
 
+/** Like hiltRun, without blocking this process (needed when the test itself serves something). */
+export function hiltRunAsync(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...baseEnv(), ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("close", (status, signal) => resolve(parse(stdout, stderr, status, signal)));
+  });
+}
+
 /** Starts the CLI; `interruptWhen` sends SIGINT once a line of stderr matches. */
 export function hiltInterrupted(
   args: string[],

@@ -1,0 +1,56 @@
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { resultSchema } from "../../src/report/result-schema.js";
+import { tempRepo } from "../helpers/cli.js";
+import { buildArgs, type E2EEnv, e2eEnv, hiltInterrupted, uniqueName } from "./env.js";
+
+const env = e2eEnv();
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(!env)("Ctrl-C", () => {
+  const e = env as E2EEnv;
+
+  it("stops scheduling, ends the builds it started, and prints the partial JSON", async () => {
+    const marker = 37 + Math.floor(Math.random() * 50);
+    const repo = tempRepo({
+      "catalog.yaml": `schemaVersion: 1
+images:
+  base: { from: debian:bookworm-slim, steps: [{ run: echo ${uniqueName("n")} > /n }] }
+  slow-1: { from: base, steps: [{ run: sleep ${marker}.5 }] }
+  slow-2: { from: base, steps: [{ run: sleep ${marker}.5 }] }
+  after: { from: slow-1 }
+`,
+    });
+    const run = await hiltInterrupted(
+      [...buildArgs(e, `${e.registry}/${uniqueName("sigint")}`), "--concurrency", "2"],
+      repo,
+      /"event":"started","image":"slow-/,
+    );
+    expect(run.status).toBe(130);
+    const result = resultSchema.parse(run.json);
+    expect(result.ok).toBe(false);
+    expect(result.error?.code).toBe("INTERRUPTED");
+    const status = Object.fromEntries(result.images.map((i) => [i.name, i.status]));
+    expect(status.base).toBe("built");
+    expect(status.after).toBe("skipped");
+    expect(["failed", "skipped"]).toContain(status["slow-1"]);
+    expect(alive(run.pid)).toBe(false);
+    await new Promise((r) => setTimeout(r, 3000));
+    const leftovers = spawnSync("pgrep", ["-f", `sleep ${marker}.5`], {
+      encoding: "utf8",
+    }).stdout.trim();
+    expect(leftovers, "build processes left behind").toBe("");
+    const buildx = spawnSync("pgrep", ["-f", "docker-buildx buildx build"], {
+      encoding: "utf8",
+    }).stdout.trim();
+    expect(buildx).toBe("");
+  });
+});
