@@ -1,0 +1,159 @@
+import { portInSource } from "./ports.js";
+import type { RepoView } from "./repo-view.js";
+import { joinPath } from "./repo-view.js";
+import { type Fact, fact, type PackageManager, type Service } from "./types.js";
+
+export interface PackageJson {
+  name?: string;
+  main?: string;
+  scripts?: Record<string, string>;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  engines?: Record<string, string>;
+  packageManager?: string;
+  workspaces?: string[] | { packages?: string[] };
+}
+
+export function parsePackageJson(text: string | undefined): PackageJson | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as PackageJson) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const LOCKFILES: { file: string; manager: PackageManager; needs?: string }[] = [
+  { file: "pnpm-lock.yaml", manager: "pnpm" },
+  { file: "bun.lockb", manager: "bun" },
+  { file: "bun.lock", manager: "bun" },
+  { file: "yarn.lock", manager: "yarn-berry", needs: ".yarnrc.yml" },
+  { file: "yarn.lock", manager: "yarn" },
+  { file: "package-lock.json", manager: "npm" },
+  { file: "npm-shrinkwrap.json", manager: "npm" },
+];
+
+/** The folder and its ancestors up to the root: workspace lockfiles live at the top. */
+export function upwards(dir: string): string[] {
+  const out = [dir];
+  for (let d = dir; d !== "."; ) {
+    const slash = d.lastIndexOf("/");
+    d = slash < 0 ? "." : d.slice(0, slash);
+    out.push(d);
+  }
+  return out;
+}
+
+function managerFromField(field: string): PackageManager | undefined {
+  const [name, version = ""] = field.split("@");
+  if (name === "yarn") return Number.parseInt(version, 10) >= 2 ? "yarn-berry" : "yarn";
+  if (name === "pnpm" || name === "npm" || name === "bun") return name;
+  return undefined;
+}
+
+/** packageManager field, then lockfile (pnpm, bun, yarn berry, yarn 1, npm), then engines, then npm. */
+export function detectPackageManager(view: RepoView, dir: string, pkg: PackageJson, warnings: string[]): Fact<PackageManager> {
+  const fromField = pkg.packageManager ? managerFromField(pkg.packageManager) : undefined;
+  if (fromField) return fact(fromField, `${joinPath(dir, "package.json")}#packageManager`);
+  for (const folder of upwards(dir)) {
+    const files = new Set(view.list(folder)?.files ?? []);
+    const found = LOCKFILES.filter((l) => files.has(l.file) && (!l.needs || files.has(l.needs)));
+    const first = found[0];
+    if (!first) continue;
+    const distinct = [...new Set(found.map((l) => l.file))];
+    if (distinct.length > 1) {
+      warnings.push(`${folder === "." ? "" : `${folder}/`}: conflicting lockfiles ${distinct.join(", ")}; using ${first.file} (${first.manager})`);
+    }
+    return fact(first.manager, joinPath(folder, first.file));
+  }
+  for (const manager of ["pnpm", "yarn", "bun"] as const) {
+    if (pkg.engines?.[manager]) return fact(manager, `${joinPath(dir, "package.json")}#engines.${manager}`);
+  }
+  return fact("npm", "default (no lockfile)");
+}
+
+export function runScript(manager: PackageManager, script: string): string {
+  if (manager === "npm") return script === "start" ? "npm start" : `npm run ${script}`;
+  if (manager === "yarn" || manager === "yarn-berry") return `yarn ${script}`;
+  if (manager === "pnpm") return `pnpm ${script}`;
+  return `bun run ${script}`;
+}
+
+function nodeVersion(view: RepoView, dir: string, pkg: PackageJson): Fact<string> | undefined {
+  if (pkg.engines?.node) return fact(pkg.engines.node, `${joinPath(dir, "package.json")}#engines.node`);
+  for (const folder of upwards(dir)) {
+    for (const file of [".nvmrc", ".node-version"]) {
+      const text = view.read(joinPath(folder, file))?.trim();
+      if (text) return fact(text.replace(/^v/, ""), joinPath(folder, file));
+    }
+  }
+  return undefined;
+}
+
+const FRAMEWORKS: { dep: string; name: string; spa: boolean; port: number; output?: string }[] = [
+  { dep: "next", name: "nextjs", spa: false, port: 3000, output: ".next" },
+  { dep: "@nestjs/core", name: "nestjs", spa: false, port: 3000, output: "dist" },
+  { dep: "fastify", name: "fastify", spa: false, port: 3000 },
+  { dep: "express", name: "express", spa: false, port: 3000 },
+  { dep: "koa", name: "koa", spa: false, port: 3000 },
+  { dep: "react-scripts", name: "cra", spa: true, port: 8080, output: "build" },
+  { dep: "vite", name: "vite", spa: true, port: 8080, output: "dist" },
+  { dep: "@vue/cli-service", name: "vue-cli", spa: true, port: 8080, output: "dist" },
+];
+
+/** Files a Node server usually starts from, in the order they are tried for a port. */
+function entryCandidates(pkg: PackageJson): string[] {
+  const fromStart = /\b(?:node|nodemon|tsx|ts-node|bun)\s+([\w./-]+\.[cm]?[jt]s)\b/.exec(pkg.scripts?.start ?? "")?.[1];
+  return [
+    ...(fromStart ? [fromStart] : []),
+    ...(pkg.main ? [pkg.main] : []),
+    "server.js", "index.js", "app.js", "server.ts", "index.ts",
+    "src/server.ts", "src/server.js", "src/index.ts", "src/index.js", "src/main.ts", "src/app.ts", "src/app.js",
+  ].map((f) => f.replace(/^\.\//, ""));
+}
+
+/** What a Node (or Bun) folder is: a service or a library, and how to build and run it. */
+export function analyzeNode(view: RepoView, dir: string, pkg: PackageJson, warnings: string[]): { service: Omit<Service, "name" | "path" | "role">; isService: boolean } {
+  const pkgFile = joinPath(dir, "package.json");
+  const deps = { ...pkg.dependencies, ...pkg.devDependencies };
+  const manager = detectPackageManager(view, dir, pkg, warnings);
+  const framework = FRAMEWORKS.find((f) => deps[f.dep] !== undefined && !(f.spa && FRAMEWORKS.some((s) => !s.spa && deps[s.dep] !== undefined)));
+  const spa = framework?.spa ?? false;
+  const scripts = pkg.scripts ?? {};
+  const service: Omit<Service, "name" | "path" | "role"> = {
+    language: manager.value === "bun" ? fact("bun", manager.source) : fact("node", pkgFile),
+    packageManager: manager,
+    spa,
+  };
+  const version = nodeVersion(view, dir, pkg);
+  if (version) service.runtimeVersion = version;
+  if (framework) {
+    service.framework = fact(framework.name, `${pkgFile}#dependencies.${framework.dep}`);
+    if (framework.output) service.outputDir = fact(framework.output, `${framework.name} default`);
+  }
+  if (scripts.build) service.buildCommand = fact(runScript(manager.value, "build"), `${pkgFile}#scripts.build`);
+  const entries = entryCandidates(pkg);
+  const entry = entries.find((f) => view.read(joinPath(dir, f)) !== undefined);
+  if (!spa) {
+    if (scripts.start) service.startCommand = fact(runScript(manager.value, "start"), `${pkgFile}#scripts.start`);
+    else if (entry) service.startCommand = fact(`node ${entry}`, joinPath(dir, entry));
+  }
+  if (spa) {
+    service.port = fact(8080, "static server of the generated image");
+  } else {
+    for (const file of entries) {
+      const text = view.read(joinPath(dir, file));
+      const port = text ? portInSource(text, joinPath(dir, file)) : undefined;
+      if (port) {
+        service.port = port;
+        break;
+      }
+    }
+    const scriptPort = scripts.start ? /(?:--port|-p)[= ](\d{2,5})/.exec(scripts.start) : null;
+    if (!service.port && scriptPort) service.port = fact(Number(scriptPort[1]), `${pkgFile}#scripts.start`);
+    if (!service.port && framework) service.port = fact(framework.port, `${framework.name} default`);
+  }
+  const isService = Boolean(framework || scripts.start || (entry && !pkg.main));
+  return { service, isService };
+}
