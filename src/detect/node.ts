@@ -126,6 +126,8 @@ export function analyzeNode(view: RepoView, dir: string, pkg: PackageJson, warni
     packageManager: manager,
     spa,
   };
+  const pinned = pkg.packageManager ? /@(\d+(?:\.\d+){0,2})/.exec(pkg.packageManager)?.[1] : undefined;
+  if (pinned && manager.source.endsWith("#packageManager")) service.packageManagerVersion = fact(pinned, manager.source);
   const version = nodeVersion(view, dir, pkg);
   if (version) service.runtimeVersion = version;
   if (framework) {
@@ -136,7 +138,10 @@ export function analyzeNode(view: RepoView, dir: string, pkg: PackageJson, warni
   const entries = entryCandidates(pkg);
   const entry = entries.find((f) => view.read(joinPath(dir, f)) !== undefined);
   if (!spa) {
-    if (scripts.start) service.startCommand = fact(runScript(manager.value, "start"), `${pkgFile}#scripts.start`);
+    // A plain `node file` start script runs node directly: a package manager as PID 1 swallows signals.
+    const plainNode = /^node [\w./-]+$/.test(scripts.start ?? "") ? scripts.start : undefined;
+    if (plainNode) service.startCommand = fact(plainNode, `${pkgFile}#scripts.start`);
+    else if (scripts.start) service.startCommand = fact(runScript(manager.value, "start"), `${pkgFile}#scripts.start`);
     else if (entry) service.startCommand = fact(`node ${entry}`, joinPath(dir, entry));
   }
   if (spa) {

@@ -15,6 +15,8 @@ export interface Service {
   role: Fact<Role>;
   language: Fact<Language>;
   packageManager?: Fact<PackageManager>;
+  /** Version pinned by the packageManager field, e.g. 9.1.0 for pnpm@9.1.0. */
+  packageManagerVersion?: Fact<string>;
   runtimeVersion?: Fact<string>;
   framework?: Fact<string>;
   /** A single-page app: built to static files and served by a small web server. */
