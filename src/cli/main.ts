@@ -2,12 +2,14 @@ import { writeFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { loadProject, type PlanOptions, plan } from "../api.js";
 import { buildAll } from "../build.js";
+import { detect } from "../detect/detect.js";
 import type { BuildEvent } from "../engine/events.js";
 import { exitCodeFor } from "../engine/run.js";
 import type { EngineChoice } from "../engine/select.js";
 import { ExitCode, HiltError } from "../errors.js";
 import { toBake } from "../export/bake.js";
 import { toMatrix } from "../export/matrix.js";
+import { generate, writeGenerated } from "../generate/generate.js";
 import type { Catalog } from "../model/catalog-schema.js";
 import { formatDiagnostic } from "../model/diagnostics.js";
 import { PLATFORM_PATTERN } from "../model/fields.js";
@@ -15,6 +17,7 @@ import type { BuildGraph } from "../plan/plan-schema.js";
 import { formatSummary } from "../report/summary.js";
 import { resolveImage } from "../runtime/resolve-image.js";
 import { dryRunCommands } from "./dry-run.js";
+import { formatDetect } from "./format-detect.js";
 import { log, printJson, reportFailure } from "./output.js";
 
 const EXIT_CODES = `
@@ -324,6 +327,65 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .argument("<targets...>", "catalog images or groups")
     .addHelpText("after", "\nExamples:\n  hilt build agent-codex-task --push ttl.sh --json")
     .action((targets: string[], flags: BuildFlags) => runBuildCommand(targets, flags, setExitCode));
+
+  program
+    .command("detect")
+    .description(
+      "find the services in a repository: language, package manager, framework, port, and why",
+    )
+    .argument("[path]", "repository folder", ".")
+    .option("--json", "print only JSON on stdout")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  hilt detect ./my-app\n  hilt detect . --json | jq '.services[] | {name, port: .port.value}'",
+    )
+    .action((dir: string, flags: { json?: boolean }) => {
+      try {
+        const result = detect(dir);
+        for (const w of result.warnings) log(`warning: ${w}`);
+        if (flags.json) printJson(result);
+        else process.stdout.write(formatDetect(result));
+      } catch (error) {
+        setExitCode(reportFailure(error, flags));
+      }
+    });
+
+  program
+    .command("generate")
+    .description("write a Dockerfile and .dockerignore for each service that has none")
+    .argument("[path]", "repository folder", ".")
+    .option(
+      "--roles",
+      "one role-switch Dockerfile (ARG ROLE=client|server) plus scripts/run_*.sh|.bat",
+    )
+    .option("--force", "overwrite existing files")
+    .option("--stdout", "print the files instead of writing them")
+    .option("--json", "print only JSON on stdout")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  hilt generate ./my-app --stdout\n  hilt generate . --roles --force",
+    )
+    .action(
+      async (
+        dir: string,
+        flags: { roles?: boolean; force?: boolean; stdout?: boolean; json?: boolean },
+      ) => {
+        try {
+          const { files, skipped } = generate(dir, { roles: flags.roles });
+          for (const line of skipped) log(line);
+          if (flags.stdout || flags.json) {
+            if (flags.json) printJson({ files, skipped });
+            else for (const f of files) process.stdout.write(`=== ${f.path}\n${f.content}\n`);
+            return;
+          }
+          const written = await writeGenerated(dir, files, flags.force ?? false);
+          for (const file of written) log(`wrote ${file}`);
+          if (written.length === 0) log("nothing to generate");
+        } catch (error) {
+          setExitCode(reportFailure(error, flags));
+        }
+      },
+    );
 
   const exportCommand = program
     .command("export")

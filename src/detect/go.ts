@@ -3,9 +3,12 @@ import type { RepoView } from "./repo-view.js";
 import { joinPath } from "./repo-view.js";
 import { fact, type Service } from "./types.js";
 
-export function analyzeGo(view: RepoView, dir: string): Omit<Service, "name" | "path" | "role"> & { mainPackage: string } {
+export function analyzeGo(
+  view: RepoView,
+  dir: string,
+): Omit<Service, "name" | "path" | "role" | "context"> & { mainPackage: string } {
   const goMod = view.read(joinPath(dir, "go.mod")) ?? "";
-  const service: Omit<Service, "name" | "path" | "role"> & { mainPackage: string } = {
+  const service: Omit<Service, "name" | "path" | "role" | "context"> & { mainPackage: string } = {
     language: fact("go", joinPath(dir, "go.mod")),
     packageManager: fact("go", joinPath(dir, "go.mod")),
     spa: false,
@@ -29,7 +32,10 @@ export function analyzeGo(view: RepoView, dir: string): Omit<Service, "name" | "
     : /"net\/http"/.test(source)
       ? fact("go-http", `${joinPath(dir, main ?? "main.go")}: net/http`)
       : fact("go", joinPath(dir, "go.mod"));
-  service.buildCommand = fact(`go build -o /out/app ${service.mainPackage}`, joinPath(dir, main ?? "go.mod"));
+  service.buildCommand = fact(
+    `go build -o /out/app ${service.mainPackage}`,
+    joinPath(dir, main ?? "go.mod"),
+  );
   service.startCommand = fact("/app/app", "generated binary");
   const port = main ? portInSource(source, joinPath(dir, main)) : undefined;
   service.port = port ?? fact(8080, "Go default used by Hilt");

@@ -18,7 +18,9 @@ export function parsePackageJson(text: string | undefined): PackageJson | undefi
   if (text === undefined) return undefined;
   try {
     const value = JSON.parse(text) as unknown;
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as PackageJson) : undefined;
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? (value as PackageJson)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -53,7 +55,12 @@ function managerFromField(field: string): PackageManager | undefined {
 }
 
 /** packageManager field, then lockfile (pnpm, bun, yarn berry, yarn 1, npm), then engines, then npm. */
-export function detectPackageManager(view: RepoView, dir: string, pkg: PackageJson, warnings: string[]): Fact<PackageManager> {
+export function detectPackageManager(
+  view: RepoView,
+  dir: string,
+  pkg: PackageJson,
+  warnings: string[],
+): Fact<PackageManager> {
   const fromField = pkg.packageManager ? managerFromField(pkg.packageManager) : undefined;
   if (fromField) return fact(fromField, `${joinPath(dir, "package.json")}#packageManager`);
   for (const folder of upwards(dir)) {
@@ -63,12 +70,15 @@ export function detectPackageManager(view: RepoView, dir: string, pkg: PackageJs
     if (!first) continue;
     const distinct = [...new Set(found.map((l) => l.file))];
     if (distinct.length > 1) {
-      warnings.push(`${folder === "." ? "" : `${folder}/`}: conflicting lockfiles ${distinct.join(", ")}; using ${first.file} (${first.manager})`);
+      warnings.push(
+        `${folder === "." ? "" : `${folder}/`}: conflicting lockfiles ${distinct.join(", ")}; using ${first.file} (${first.manager})`,
+      );
     }
     return fact(first.manager, joinPath(folder, first.file));
   }
   for (const manager of ["pnpm", "yarn", "bun"] as const) {
-    if (pkg.engines?.[manager]) return fact(manager, `${joinPath(dir, "package.json")}#engines.${manager}`);
+    if (pkg.engines?.[manager])
+      return fact(manager, `${joinPath(dir, "package.json")}#engines.${manager}`);
   }
   return fact("npm", "default (no lockfile)");
 }
@@ -81,7 +91,8 @@ export function runScript(manager: PackageManager, script: string): string {
 }
 
 function nodeVersion(view: RepoView, dir: string, pkg: PackageJson): Fact<string> | undefined {
-  if (pkg.engines?.node) return fact(pkg.engines.node, `${joinPath(dir, "package.json")}#engines.node`);
+  if (pkg.engines?.node)
+    return fact(pkg.engines.node, `${joinPath(dir, "package.json")}#engines.node`);
   for (const folder of upwards(dir)) {
     for (const file of [".nvmrc", ".node-version"]) {
       const text = view.read(joinPath(folder, file))?.trim();
@@ -104,44 +115,77 @@ const FRAMEWORKS: { dep: string; name: string; spa: boolean; port: number; outpu
 
 /** Files a Node server usually starts from, in the order they are tried for a port. */
 function entryCandidates(pkg: PackageJson): string[] {
-  const fromStart = /\b(?:node|nodemon|tsx|ts-node|bun)\s+([\w./-]+\.[cm]?[jt]s)\b/.exec(pkg.scripts?.start ?? "")?.[1];
+  const fromStart = /\b(?:node|nodemon|tsx|ts-node|bun)\s+([\w./-]+\.[cm]?[jt]s)\b/.exec(
+    pkg.scripts?.start ?? "",
+  )?.[1];
   return [
     ...(fromStart ? [fromStart] : []),
     ...(pkg.main ? [pkg.main] : []),
-    "server.js", "index.js", "app.js", "server.ts", "index.ts",
-    "src/server.ts", "src/server.js", "src/index.ts", "src/index.js", "src/main.ts", "src/app.ts", "src/app.js",
+    "server.js",
+    "index.js",
+    "app.js",
+    "server.ts",
+    "index.ts",
+    "src/server.ts",
+    "src/server.js",
+    "src/index.ts",
+    "src/index.js",
+    "src/main.ts",
+    "src/app.ts",
+    "src/app.js",
   ].map((f) => f.replace(/^\.\//, ""));
 }
 
 /** What a Node (or Bun) folder is: a service or a library, and how to build and run it. */
-export function analyzeNode(view: RepoView, dir: string, pkg: PackageJson, warnings: string[]): { service: Omit<Service, "name" | "path" | "role">; isService: boolean } {
+export function analyzeNode(
+  view: RepoView,
+  dir: string,
+  pkg: PackageJson,
+  warnings: string[],
+): { service: Omit<Service, "name" | "path" | "role" | "context">; isService: boolean } {
   const pkgFile = joinPath(dir, "package.json");
   const deps = { ...pkg.dependencies, ...pkg.devDependencies };
   const manager = detectPackageManager(view, dir, pkg, warnings);
-  const framework = FRAMEWORKS.find((f) => deps[f.dep] !== undefined && !(f.spa && FRAMEWORKS.some((s) => !s.spa && deps[s.dep] !== undefined)));
+  const framework = FRAMEWORKS.find(
+    (f) =>
+      deps[f.dep] !== undefined &&
+      !(f.spa && FRAMEWORKS.some((s) => !s.spa && deps[s.dep] !== undefined)),
+  );
   const spa = framework?.spa ?? false;
   const scripts = pkg.scripts ?? {};
-  const service: Omit<Service, "name" | "path" | "role"> = {
+  const service: Omit<Service, "name" | "path" | "role" | "context"> = {
     language: manager.value === "bun" ? fact("bun", manager.source) : fact("node", pkgFile),
     packageManager: manager,
     spa,
   };
-  const pinned = pkg.packageManager ? /@(\d+(?:\.\d+){0,2})/.exec(pkg.packageManager)?.[1] : undefined;
-  if (pinned && manager.source.endsWith("#packageManager")) service.packageManagerVersion = fact(pinned, manager.source);
+  const pinned = pkg.packageManager
+    ? /@(\d+(?:\.\d+){0,2})/.exec(pkg.packageManager)?.[1]
+    : undefined;
+  if (pinned && manager.source.endsWith("#packageManager"))
+    service.packageManagerVersion = fact(pinned, manager.source);
   const version = nodeVersion(view, dir, pkg);
   if (version) service.runtimeVersion = version;
   if (framework) {
-    service.framework = fact(framework.name, `${pkgFile}#dependencies.${framework.dep}`);
+    const flavour =
+      framework.name === "vite"
+        ? ["react", "vue", "svelte"].find((f) => deps[f] !== undefined)
+        : undefined;
+    service.framework = fact(
+      flavour ? `vite-${flavour}` : framework.name,
+      `${pkgFile}#dependencies.${framework.dep}`,
+    );
     if (framework.output) service.outputDir = fact(framework.output, `${framework.name} default`);
   }
-  if (scripts.build) service.buildCommand = fact(runScript(manager.value, "build"), `${pkgFile}#scripts.build`);
+  if (scripts.build)
+    service.buildCommand = fact(runScript(manager.value, "build"), `${pkgFile}#scripts.build`);
   const entries = entryCandidates(pkg);
   const entry = entries.find((f) => view.read(joinPath(dir, f)) !== undefined);
   if (!spa) {
     // A plain `node file` start script runs node directly: a package manager as PID 1 swallows signals.
     const plainNode = /^node [\w./-]+$/.test(scripts.start ?? "") ? scripts.start : undefined;
     if (plainNode) service.startCommand = fact(plainNode, `${pkgFile}#scripts.start`);
-    else if (scripts.start) service.startCommand = fact(runScript(manager.value, "start"), `${pkgFile}#scripts.start`);
+    else if (scripts.start)
+      service.startCommand = fact(runScript(manager.value, "start"), `${pkgFile}#scripts.start`);
     else if (entry) service.startCommand = fact(`node ${entry}`, joinPath(dir, entry));
   }
   if (spa) {
@@ -156,8 +200,10 @@ export function analyzeNode(view: RepoView, dir: string, pkg: PackageJson, warni
       }
     }
     const scriptPort = scripts.start ? /(?:--port|-p)[= ](\d{2,5})/.exec(scripts.start) : null;
-    if (!service.port && scriptPort) service.port = fact(Number(scriptPort[1]), `${pkgFile}#scripts.start`);
-    if (!service.port && framework) service.port = fact(framework.port, `${framework.name} default`);
+    if (!service.port && scriptPort)
+      service.port = fact(Number(scriptPort[1]), `${pkgFile}#scripts.start`);
+    if (!service.port && framework)
+      service.port = fact(framework.port, `${framework.name} default`);
   }
   const isService = Boolean(framework || scripts.start || (entry && !pkg.main));
   return { service, isService };

@@ -8,9 +8,12 @@ export function exposedPort(dockerfile: string, file: string): Fact<number> | un
 
 const SOURCE_PATTERNS: { pattern: RegExp; what: string }[] = [
   { pattern: /process\.env\.PORT\s*(?:\|\||\?\?)\s*['"]?(\d{2,5})/, what: "PORT default" },
-  { pattern: /(?:os\.environ\.get|os\.getenv)\(\s*['"]PORT['"]\s*,\s*['"]?(\d{2,5})/, what: "PORT default" },
+  {
+    pattern: /(?:os\.environ\.get|os\.getenv)\(\s*['"]PORT['"]\s*,\s*['"]?(\d{2,5})/,
+    what: "PORT default",
+  },
   { pattern: /\.listen\(\s*(\d{2,5})\b/, what: "listen()" },
-  { pattern: /\bport\s*[:=]\s*(\d{2,5})\b/i, what: "port setting" },
+  { pattern: /\bport\s*:?=?\s*["']?(\d{2,5})["']?\s*[,;)}\n]/i, what: "port setting" },
   { pattern: /ListenAndServe\(\s*["'][^"':]*:(\d{2,5})["']/, what: "ListenAndServe" },
   { pattern: /--port[= ](\d{2,5})\b/, what: "--port" },
   { pattern: /--bind[= ][\w.]*:(\d{2,5})\b/, what: "--bind" },

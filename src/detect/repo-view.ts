@@ -4,9 +4,32 @@ import { ExitCode, HiltError } from "../errors.js";
 
 /** Folders never looked into: dependencies, VCS data, build output, vendored code. */
 export const SKIPPED_DIRS = new Set([
-  "node_modules", ".git", ".hg", ".svn", "dist", "build", "out", ".next", ".nuxt", ".output",
-  "coverage", "vendor", "third_party", ".venv", "venv", "env", "__pycache__", ".tox", "target",
-  ".cache", ".turbo", ".yarn", "bower_components", ".idea", ".vscode", "tmp",
+  "node_modules",
+  ".git",
+  ".hg",
+  ".svn",
+  "dist",
+  "build",
+  "out",
+  ".next",
+  ".nuxt",
+  ".output",
+  "coverage",
+  "vendor",
+  "third_party",
+  ".venv",
+  "venv",
+  "env",
+  "__pycache__",
+  ".tox",
+  "target",
+  ".cache",
+  ".turbo",
+  ".yarn",
+  "bower_components",
+  ".idea",
+  ".vscode",
+  "tmp",
 ]);
 
 export interface DirListing {
@@ -35,13 +58,20 @@ export function diskRepo(rootInput: string): RepoView {
     stat = statSync(root);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new HiltError(code === "ENOENT" ? "PATH_NOT_FOUND" : "PATH_UNREADABLE", `${rootInput}: ${code === "ENOENT" ? "no such folder" : (error as Error).message}`, {
-      exitCode: ExitCode.usage,
-      hint: "pass the path of a repository folder",
-    });
+    throw new HiltError(
+      code === "ENOENT" ? "PATH_NOT_FOUND" : "PATH_UNREADABLE",
+      `${rootInput}: ${code === "ENOENT" ? "no such folder" : (error as Error).message}`,
+      {
+        exitCode: ExitCode.usage,
+        hint: "pass the path of a repository folder",
+      },
+    );
   }
   if (!stat.isDirectory()) {
-    throw new HiltError("NOT_A_DIRECTORY", `${rootInput} is a file, not a folder`, { exitCode: ExitCode.usage, hint: "pass the repository's folder" });
+    throw new HiltError("NOT_A_DIRECTORY", `${rootInput} is a file, not a folder`, {
+      exitCode: ExitCode.usage,
+      hint: "pass the repository's folder",
+    });
   }
   const realRoot = realpathSync(root);
   const warnings: string[] = [];
@@ -80,7 +110,10 @@ export function diskRepo(rootInput: string): RepoView {
         listing = { files: files.sort(), dirs: dirs.sort() };
       } catch (error) {
         if (dir === ".") {
-          throw new HiltError("PATH_UNREADABLE", `${rootInput}: ${(error as Error).message}`, { exitCode: ExitCode.usage, hint: "check the folder's permissions" });
+          throw new HiltError("PATH_UNREADABLE", `${rootInput}: ${(error as Error).message}`, {
+            exitCode: ExitCode.usage,
+            hint: "check the folder's permissions",
+          });
         }
         listing = undefined;
       }

@@ -5,7 +5,16 @@ export interface Fact<T> {
 }
 
 export type Language = "node" | "bun" | "python" | "go" | "static" | "unknown";
-export type PackageManager = "npm" | "yarn" | "yarn-berry" | "pnpm" | "bun" | "pip" | "poetry" | "uv" | "go";
+export type PackageManager =
+  | "npm"
+  | "yarn"
+  | "yarn-berry"
+  | "pnpm"
+  | "bun"
+  | "pip"
+  | "poetry"
+  | "uv"
+  | "go";
 export type Role = "client" | "server" | "service";
 
 export interface Service {
@@ -26,6 +35,8 @@ export interface Service {
   /** Where a build writes its output (SPA or compiled server). */
   outputDir?: Fact<string>;
   port?: Fact<number>;
+  /** Folder the image builds from: the workspace root for a workspace member, else `path`. */
+  context: Fact<string>;
   /** An existing Dockerfile (repository-relative) that is reused. */
   dockerfile?: Fact<string>;
   /** Python entry module, e.g. main:app, for generated start commands. */

@@ -23,11 +23,18 @@ export function header(service: Service, command: string): string {
 }
 
 function describe(service: Service): string {
-  return [service.language.value, service.framework?.value, service.packageManager?.value].filter(Boolean).join(", ");
+  return [service.language.value, service.framework?.value, service.packageManager?.value]
+    .filter(Boolean)
+    .join(", ");
 }
 
 /** Major version from an engines range or version file (">=20.3", "v18", "20.x"), within bounds. */
-export function majorVersion(range: string | undefined, fallback: number, min: number, max: number): number {
+export function majorVersion(
+  range: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const match = range ? /(\d+)/.exec(range) : null;
   const major = match ? Number(match[1]) : fallback;
   return major >= min && major <= max ? major : fallback;
@@ -40,8 +47,22 @@ export function pythonVersion(range: string | undefined): string {
 }
 
 /** A non-root user every generated runtime stage switches to. */
-export const CREATE_APP_USER = "RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app";
+export const CREATE_APP_USER =
+  "RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app";
 
 export function shellCmd(command: string): string {
   return `CMD ["/bin/sh", "-c", ${JSON.stringify(`exec ${command}`)}]`;
+}
+
+/** The runtime stage serving static files: busybox httpd, unprivileged, index.html for 404s. */
+export function staticRuntime(copy: string, port: number): string[] {
+  return [
+    `FROM \${${BASE_ARGS.static}} AS runtime`,
+    copy,
+    "RUN printf 'E404:/www/index.html\\n' > /etc/httpd.conf",
+    `ENV PORT=${port}`,
+    "USER 65534:65534",
+    `EXPOSE ${port}`,
+    shellCmd("httpd -f -v -p ${PORT} -h /www -c /etc/httpd.conf"),
+  ];
 }

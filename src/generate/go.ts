@@ -7,11 +7,17 @@ function goImage(version: string | undefined): string {
 }
 
 /** A static binary built with the module cache mounted, run by a non-root user on a slim base. */
-export function goDockerfile(ctx: { service: Service; files: ReadonlySet<string>; command: string; mainPackage: string }): string {
+export function goDockerfile(ctx: {
+  service: Service;
+  files: ReadonlySet<string>;
+  command: string;
+  mainPackage: string;
+}): string {
   const { service } = ctx;
   const port = service.port?.value ?? 8080;
   const sums = ctx.files.has("go.sum") ? "go.mod go.sum" : "go.mod";
-  const caches = "--mount=type=cache,target=/root/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build";
+  const caches =
+    "--mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build";
   return `${[
     header(service, ctx.command),
     "",
@@ -19,6 +25,7 @@ export function goDockerfile(ctx: { service: Service; files: ReadonlySet<string>
     `ARG ${BASE_ARGS.runtime}=debian:bookworm-slim`,
     "",
     `FROM \${${BASE_ARGS.go}} AS build`,
+    "ENV GOMODCACHE=/go/pkg/mod GOCACHE=/root/.cache/go-build",
     "WORKDIR /src",
     `COPY ${sums} ./`,
     `RUN ${caches} go mod download`,

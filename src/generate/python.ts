@@ -1,5 +1,12 @@
 import type { Service } from "../detect/types.js";
-import { BASE_ARGS, CREATE_APP_USER, header, pythonVersion, SECRET_MOUNTS, shellCmd } from "./common.js";
+import {
+  BASE_ARGS,
+  CREATE_APP_USER,
+  header,
+  pythonVersion,
+  SECRET_MOUNTS,
+  shellCmd,
+} from "./common.js";
 
 const PIP_CACHE = "--mount=type=cache,target=/root/.cache/pip,sharing=locked";
 
@@ -19,13 +26,20 @@ function installSteps(service: Service, files: ReadonlySet<string>): string[] {
     ];
   }
   if (files.has("requirements.txt")) {
-    return ["COPY requirements.txt ./", `RUN ${SECRET_MOUNTS.pip} ${PIP_CACHE} \\\n    pip install -r requirements.txt`];
+    return [
+      "COPY requirements.txt ./",
+      `RUN ${SECRET_MOUNTS.pip} ${PIP_CACHE} \\\n    pip install -r requirements.txt`,
+    ];
   }
   return ["COPY . .", `RUN ${SECRET_MOUNTS.pip} ${PIP_CACHE} \\\n    pip install .`];
 }
 
 /** A venv built in one stage and copied into a slim runtime that runs as a non-root user. */
-export function pythonDockerfile(ctx: { service: Service; files: ReadonlySet<string>; command: string }): string {
+export function pythonDockerfile(ctx: {
+  service: Service;
+  files: ReadonlySet<string>;
+  command: string;
+}): string {
   const { service } = ctx;
   const image = `python:${pythonVersion(service.runtimeVersion?.value)}-slim-bookworm`;
   const port = service.port?.value ?? 8000;

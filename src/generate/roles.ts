@@ -28,7 +28,13 @@ createServer((req, res) => {
 `;
 
 function lockFiles(dir: string, files: ReadonlySet<string>): string {
-  const present = ["package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock"].filter((f) => files.has(f));
+  const present = [
+    "package.json",
+    "package-lock.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "bun.lock",
+  ].filter((f) => files.has(f));
   return present.map((f) => `${dir}/${f}`).join(" ");
 }
 
@@ -38,7 +44,12 @@ function lockFiles(dir: string, files: ReadonlySet<string>): string {
  */
 export function roleDockerfile(pair: RolePair, command: string): string {
   const { client, server } = pair;
-  const major = majorVersion(server.runtimeVersion?.value ?? client.runtimeVersion?.value, 20, 18, 24);
+  const major = majorVersion(
+    server.runtimeVersion?.value ?? client.runtimeVersion?.value,
+    20,
+    18,
+    24,
+  );
   const cm = managerCommands(client.packageManager?.value ?? "npm", pair.clientFiles.size > 1);
   const sm = managerCommands(server.packageManager?.value ?? "npm", pair.serverFiles.size > 1);
   const clientPort = client.port?.value ?? 8080;
@@ -123,7 +134,9 @@ export function roleScripts(pair: RolePair, image: string): Record<string, strin
       ...mounts.map((m) => `if not exist "${win(m.host)}" mkdir "${win(m.host)}"`),
       `docker run --rm -it -e ROLE=${role} -p %PORT%:${port} ${mounts.map((m) => `-v "${win(m.host)}:${m.target}"`).join(" ")} %* %IMAGE%:${role}`,
     ].join("\r\n")}\r\n`;
-  const clientMounts = [{ host: `${pair.client.path}/${pair.clientAssets}`, target: "/app/client_mount" }];
+  const clientMounts = [
+    { host: `${pair.client.path}/${pair.clientAssets}`, target: "/app/client_mount" },
+  ];
   const serverMounts = [
     { host: `${pair.server.path}/patches`, target: "/app/server/patches" },
     { host: `${pair.server.path}/files`, target: "/app/server/files" },
