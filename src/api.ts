@@ -1,6 +1,7 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { v4 as uuidv4 } from "uuid";
+import { nativePlatform } from "./engine/platform.js";
 import { ExitCode, HiltError } from "./errors.js";
 import { contextDigest } from "./fs/context-digest.js";
 import { readGitInfo } from "./git.js";
@@ -13,8 +14,10 @@ import { type Pipeline, pipelineSchema } from "./model/pipeline-schema.js";
 import { withAncestors } from "./plan/graph.js";
 import { contextOf, expandTargets, planBuild } from "./plan/plan.js";
 import type { BuildGraph } from "./plan/plan-schema.js";
+import { planServices } from "./plan/services.js";
 import type { GitInfo } from "./plan/tags.js";
 import { type PushTarget, parsePushTarget } from "./plan/targets.js";
+import { prepareServices } from "./services/prepare.js";
 
 /** Invalid user files: carries every diagnostic so front ends can print or serialise them. */
 export class InvalidConfigError extends HiltError {
@@ -131,15 +134,66 @@ async function contextDigests(
 }
 
 /** Catalog + pipeline + flags → the build graph. Flags win over the pipeline. */
-export async function plan(
-  options: PlanOptions = {},
-): Promise<{ project: Project; pipeline: Pipeline; graph: BuildGraph; target: PushTarget }> {
-  const project = await loadProject(options);
+/** A target naming a folder rather than a catalog image or group. */
+export function isPathTarget(target: string, catalog?: Catalog): boolean {
+  if (target.includes("/") || target.startsWith(".")) return true;
+  const known =
+    catalog && (Object.hasOwn(catalog.images, target) || Object.hasOwn(catalog.groups, target));
+  return !known && existsSync(target) && statSync(target).isDirectory();
+}
+
+export interface PlanResult {
+  project: Project;
+  pipeline: Pipeline;
+  graph: BuildGraph;
+  target: PushTarget;
+  warnings: string[];
+  /** Removes generated Dockerfiles; call once the plan has been built or printed. */
+  cleanup: () => Promise<void>;
+}
+
+const EMPTY_CATALOG: Catalog = {
+  schemaVersion: 1,
+  defaults: { platforms: ["linux/amd64"], labels: {} },
+  images: {},
+  groups: {},
+};
+
+/** Catalog + pipeline + flags → the build graph. Flags win over the pipeline. */
+export async function plan(options: PlanOptions = {}): Promise<PlanResult> {
+  const requested = options.targets && options.targets.length > 0 ? options.targets : undefined;
+  const onlyPaths = requested?.every((t) => t.includes("/") || t.startsWith(".")) ?? false;
+  let project: Project;
+  try {
+    project = await loadProject(options);
+  } catch (error) {
+    // Building repository folders needs no catalog.
+    if (
+      !onlyPaths ||
+      options.catalog ||
+      !(error instanceof InvalidConfigError) ||
+      error.code !== "FILE_NOT_FOUND"
+    )
+      throw error;
+    const root = path.resolve(options.root ?? ".");
+    project = {
+      root,
+      catalog: { catalog: EMPTY_CATALOG, file: "(none)", root },
+      pipeline: undefined,
+      warnings: [],
+    };
+  }
   const pipeline = project.pipeline?.pipeline ?? defaultPipeline();
   const env = options.env ?? process.env;
   const { catalog } = project.catalog;
-  const targets =
-    options.targets && options.targets.length > 0 ? options.targets : pipeline.targets;
+  const pathTargets = requested?.filter((t) => isPathTarget(t, catalog)) ?? [];
+  const nameTargets = requested?.filter((t) => !pathTargets.includes(t)) ?? pipeline.targets;
+  const sources = requested
+    ? pathTargets
+    : pipeline.sources.map((s) => path.resolve(project.root, s.path));
+  const withCatalog = requested
+    ? nameTargets.length > 0
+    : pipeline.targets.length > 0 || pipeline.sources.length === 0;
   const push = parsePushTarget(options.push ?? pipeline.push.registry, {
     ttl: options.ttl ?? pipeline.push.ttl,
     owner: options.owner ?? pipeline.push.owner,
@@ -147,22 +201,44 @@ export async function plan(
     runId: options.runId ?? uuidv4(),
   });
   const git = await readGitInfo(project.root, env, options.git);
+  const platforms =
+    options.platforms && options.platforms.length > 0 ? options.platforms : pipeline.platforms;
+  const baseImages = { ...pipeline.baseImages, ...options.baseImages };
+  const date = (git.commitTime ?? "1970-01-01").slice(0, 10).replace(/-/g, "");
+  const catalogForPlan = withCatalog ? catalog : EMPTY_CATALOG;
   const selected =
-    targets.length > 0
-      ? withAncestors(parentMap(catalog), expandTargets(catalog, targets))
-      : Object.keys(catalog.images);
-  const graph = planBuild({
-    catalog,
+    nameTargets.length > 0
+      ? withAncestors(parentMap(catalogForPlan), expandTargets(catalogForPlan, nameTargets))
+      : Object.keys(catalogForPlan.images);
+  let graph = planBuild({
+    catalog: catalogForPlan,
     catalogFile: project.catalog.file,
-    targets,
+    targets: nameTargets,
     push,
     policy: pipeline.tags,
     git,
-    platforms:
-      options.platforms && options.platforms.length > 0 ? options.platforms : pipeline.platforms,
-    baseImages: { ...pipeline.baseImages, ...options.baseImages },
-    contextDigests: await contextDigests(project.root, catalog, selected),
-    date: (git.commitTime ?? "1970-01-01").slice(0, 10).replace(/-/g, ""),
+    platforms,
+    baseImages,
+    contextDigests: await contextDigests(project.root, catalogForPlan, selected),
+    date,
   });
-  return { project, pipeline, graph, target: push };
+  if (sources.length === 0)
+    return { project, pipeline, graph, target: push, warnings: [], cleanup: async () => {} };
+  const prepared = await prepareServices(sources);
+  graph = planServices(graph, prepared.builds, {
+    push,
+    policy: pipeline.tags,
+    git,
+    platforms: platforms ?? [nativePlatform()],
+    baseImages,
+    date,
+  });
+  return {
+    project,
+    pipeline,
+    graph,
+    target: push,
+    warnings: prepared.warnings,
+    cleanup: prepared.cleanup,
+  };
 }

@@ -1,11 +1,12 @@
 import { availableParallelism } from "node:os";
-import { type PlanOptions, plan } from "./api.js";
+import { type PlanOptions, type Project, plan } from "./api.js";
 import { prepareBuildSecrets, type RegistryConfigOptions } from "./build-secrets.js";
 import type { Backend } from "./engine/backend.js";
 import type { EventSink } from "./engine/events.js";
 import { stamp } from "./engine/events.js";
 import { runBuild } from "./engine/run.js";
 import { type EngineChoice, selectBackend } from "./engine/select.js";
+import type { Pipeline } from "./model/pipeline-schema.js";
 import type { BuildGraph } from "./plan/plan-schema.js";
 import type { PushTarget } from "./plan/targets.js";
 import { RegistryClient } from "./registry/client.js";
@@ -42,7 +43,30 @@ async function checkRegistry(registry: RegistryClient, graph: BuildGraph): Promi
 
 /** Plans and builds: what `hilt build-all` and `hilt build` run. */
 export async function buildAll(options: BuildOptions = {}): Promise<HiltResult> {
-  const { graph, pipeline, project, target } = await plan(options);
+  const {
+    graph,
+    pipeline,
+    project,
+    target,
+    warnings,
+    cleanup: removeGenerated,
+  } = await plan(options);
+  for (const warning of warnings) options.log?.(`warning: ${warning}`);
+  try {
+    return await buildGraph({ options, graph, pipeline, project, target });
+  } finally {
+    await removeGenerated();
+  }
+}
+
+async function buildGraph(input: {
+  options: BuildOptions;
+  graph: BuildGraph;
+  pipeline: Pipeline;
+  project: Project;
+  target: PushTarget;
+}): Promise<HiltResult> {
+  const { options, graph, pipeline, project, target } = input;
   const env = options.env ?? process.env;
   const emit = options.onEvent ?? (() => {});
   const host = registryHost(target);

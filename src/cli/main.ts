@@ -200,7 +200,8 @@ async function runBuildCommand(
         : {}),
     };
     if (flags.dryRun) {
-      const { graph } = await plan(options);
+      const { graph, cleanup } = await plan(options);
+      await cleanup();
       const commands = dryRunCommands(graph);
       if (flags.json) printJson({ dryRun: true, plan: graph, commands });
       else
@@ -260,8 +261,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .action(async (targets: string[], flags: PlanFlags) => {
       try {
-        const { graph, project } = await plan(planOptions(targets, flags));
+        const { graph, project, warnings, cleanup } = await plan(planOptions(targets, flags));
+        await cleanup();
         for (const w of project.warnings) log(formatDiagnostic(w));
+        for (const w of warnings) log(`warning: ${w}`);
         if (flags.json) printJson(graph);
         else process.stdout.write(`${describePlan(graph)}\n`);
       } catch (error) {
@@ -323,8 +326,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action((flags: BuildFlags) => runBuildCommand([], flags, setExitCode));
 
   buildFlags(program.command("build"))
-    .description("build catalog images or groups (with their parents)")
-    .argument("<targets...>", "catalog images or groups")
+    .description(
+      "build catalog images or groups (with their parents), or the services of repository folders",
+    )
+    .argument("<targets...>", "catalog images or groups, or paths of repository folders")
     .addHelpText("after", "\nExamples:\n  hilt build agent-codex-task --push ttl.sh --json")
     .action((targets: string[], flags: BuildFlags) => runBuildCommand(targets, flags, setExitCode));
 
@@ -400,7 +405,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .action(async (targets: string[], flags: PlanFlags & { output?: string }) => {
       try {
-        const { graph, project } = await plan(planOptions(targets, flags));
+        const { graph, project, cleanup } = await plan(planOptions(targets, flags));
+        await cleanup();
         const text = `${JSON.stringify(toBake(graph, { root: project.root }), null, 2)}\n`;
         if (flags.output) writeFileSync(flags.output, text);
         else process.stdout.write(text);
@@ -421,7 +427,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .action(async (targets: string[], flags: PlanFlags & { wave?: number }) => {
       try {
-        const { graph } = await plan(planOptions(targets, flags));
+        const { graph, cleanup } = await plan(planOptions(targets, flags));
+        await cleanup();
         const matrix = toMatrix(graph);
         if (flags.wave === undefined) return printJson(matrix);
         const wave = matrix.waves[flags.wave];

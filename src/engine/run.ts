@@ -179,7 +179,7 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
     const outcome = outcomes.get(node.name);
     const base = {
       name: node.name,
-      kind: "catalog" as const,
+      kind: node.kind,
       platforms: node.platforms,
       parents: node.parents,
     };
@@ -238,9 +238,7 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
     engine: backend.name,
     push: graph.push,
     images,
-    client: null,
-    server: null,
-    ports: {},
+    ...serviceKeys(graph, images),
     durationMs,
     error: runError,
   };
@@ -250,4 +248,24 @@ export function exitCodeFor(result: HiltResult): number {
   if (result.ok) return ExitCode.ok;
   if (result.error?.code === "INTERRUPTED") return ExitCode.interrupted;
   return ExitCode.buildFailed;
+}
+
+/** The keys programs spawning Hilt on client/server repositories read: refs and ports. */
+export function serviceKeys(
+  graph: BuildGraph,
+  images: readonly ImageResult[],
+): Pick<HiltResult, "client" | "server" | "ports"> {
+  const refOf = (role: string) => {
+    const node = graph.nodes.find((n) => n.service?.role === role);
+    const image = node && images.find((i) => i.name === node.name);
+    return image?.refs[0] ?? null;
+  };
+  const ports: Record<string, number> = {};
+  for (const node of graph.nodes) {
+    if (node.service?.port == null) continue;
+    ports[node.name] = node.service.port;
+    if (node.service.role !== "service" && ports[node.service.role] === undefined)
+      ports[node.service.role] = node.service.port;
+  }
+  return { client: refOf("client"), server: refOf("server"), ports };
 }

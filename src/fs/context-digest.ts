@@ -41,10 +41,12 @@ export function dockerignoreMatcher(text: string): (relative: string) => boolean
  * sha256 over the context's files (path, executable bit, content), sorted, honouring
  * .dockerignore. Symlinks are hashed by target and never followed, so nothing outside leaks in.
  */
-export async function contextDigest(dir: string): Promise<string> {
+export async function contextDigest(dir: string, ignoreText?: string): Promise<string> {
   let ignore: (relative: string) => boolean = () => false;
   try {
-    ignore = dockerignoreMatcher(await readFile(path.join(dir, ".dockerignore"), "utf8"));
+    ignore = dockerignoreMatcher(
+      ignoreText ?? (await readFile(path.join(dir, ".dockerignore"), "utf8")),
+    );
   } catch {}
   const entries: string[] = [];
   const walk = async (relative: string) => {

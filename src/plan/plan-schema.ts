@@ -16,15 +16,23 @@ export const buildSpecSchema = z.discriminatedUnion("type", [
   }),
   z.object({
     type: z.literal("dockerfile"),
-    dockerfile: z.string(),
+    dockerfile: z
+      .string()
+      .describe("Relative to the repository root, or absolute for generated ones."),
     context: z.string(),
     target: z.string().optional(),
     buildArgs: z.record(z.string(), z.string()),
+    baseContexts: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe("FROM images of an existing Dockerfile replaced through base-image mappings."),
   }),
 ]);
 
 export const planNodeSchema = z.object({
-  kind: z.literal("catalog"),
+  kind: z
+    .enum(["catalog", "service"])
+    .describe("A catalog image, or a service detected in a repository."),
   name: z.string(),
   repository: z.string().describe("Repository the image is pushed as, with the target's prefix."),
   parents: z.array(z.string()).describe("Catalog images this one is built from."),
@@ -42,6 +50,17 @@ export const planNodeSchema = z.object({
   labels: z.record(z.string(), z.string()),
   provides: z.array(z.string()).describe("Capabilities, the parent's included."),
   refs: refsSchema,
+  service: z
+    .object({
+      path: z.string(),
+      role: z.enum(["client", "server", "service"]),
+      port: z.number().int().nullable(),
+      generated: z
+        .boolean()
+        .describe("The Dockerfile was generated (in a temporary folder) by Hilt."),
+    })
+    .optional()
+    .describe("For service nodes: where the service lives and what it serves."),
 });
 
 export const planSchema = z.object({

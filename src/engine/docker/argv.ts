@@ -12,6 +12,8 @@ export interface BuildxBuildArgs {
   target?: string;
   /** Secret id → file path. Only ids with a file are passed. */
   secrets: Readonly<Record<string, string | undefined>>;
+  /** FROM image → replacement, as named build contexts. */
+  baseContexts?: Readonly<Record<string, string>>;
 }
 
 export function buildxBuildArgv(options: BuildxBuildArgs): string[] {

@@ -113,8 +113,8 @@ export class DockerBackend implements Backend {
         : path.join(nodeDir, "empty-context");
       await mkdir(context, { recursive: true });
     } else {
-      dockerfile = path.join(request.root, node.build.dockerfile);
-      context = path.join(request.root, node.build.context);
+      dockerfile = path.resolve(request.root, node.build.dockerfile);
+      context = path.resolve(request.root, node.build.context);
     }
     const metadataFile = path.join(nodeDir, "metadata.json");
     const argv = buildxBuildArgv({
