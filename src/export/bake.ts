@@ -60,7 +60,11 @@ export function toBake(
           }
         : {
             context: path.posix.join(options.contextRoot ?? ".", node.build.context ?? "."),
-            "dockerfile-inline": renderStepsDockerfile(node, parentRef),
+            // Bake interpolates ${…} in its own files: $${ keeps it for the Dockerfile.
+            "dockerfile-inline": renderStepsDockerfile(node, parentRef).replaceAll(
+              "${",
+              () => "$${",
+            ),
             ...common,
           };
   }

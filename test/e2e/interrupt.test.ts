@@ -29,8 +29,9 @@ images:
   after: { from: slow-1 }
 `,
     });
+    const namespace = uniqueName("sigint");
     const run = await hiltInterrupted(
-      [...buildArgs(e, `${e.registry}/${uniqueName("sigint")}`), "--concurrency", "2"],
+      [...buildArgs(e, `${e.registry}/${namespace}`), "--concurrency", "2"],
       repo,
       /"event":"started","image":"slow-/,
     );

@@ -58,7 +58,7 @@ describe("exports", () => {
     expect(child?.args).toEqual({ PARENT_IMAGE: "hilt-parent-base", FLAVOUR: "slim" });
     expect(child?.context).toBe("images/child");
     expect(child?.dockerfile).toBe("Dockerfile");
-    expect(bake.target.base?.["dockerfile-inline"]).toContain("FROM ${PARENT_IMAGE}");
+    expect(bake.target.base?.["dockerfile-inline"]).toContain("FROM $${PARENT_IMAGE}");
     expect(bake.target.base?.tags[0]).toBe(plan.nodes[0]?.refs.immutable[0]);
   });
 
