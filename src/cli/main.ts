@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { loadProject, type PlanOptions, plan } from "../api.js";
 import { buildAll } from "../build.js";
@@ -10,6 +10,7 @@ import { ExitCode, HiltError } from "../errors.js";
 import { toBake } from "../export/bake.js";
 import { toMatrix } from "../export/matrix.js";
 import { generate, writeGenerated } from "../generate/generate.js";
+import { serveStdio } from "../mcp/server.js";
 import type { Catalog } from "../model/catalog-schema.js";
 import { formatDiagnostic } from "../model/diagnostics.js";
 import { PLATFORM_PATTERN } from "../model/fields.js";
@@ -223,11 +224,19 @@ async function runBuildCommand(
   }
 }
 
+function hiltVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command("hilt")
     .description(
       "Declarative container build pipelines: detect services, plan and build layered image catalogs.",
     )
+    .version(hiltVersion(), "-V, --version", "print Hilt's version")
     .showHelpAfterError()
     .addHelpText("after", EXIT_CODES)
     .exitOverride();
@@ -391,6 +400,19 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         }
       },
     );
+
+  program
+    .command("mcp")
+    .description(
+      "serve Hilt's tools (detect, plan, build, build_all, resolve_image, generate) over MCP on stdio",
+    )
+    .addHelpText(
+      "after",
+      '\nExamples:\n  claude mcp add hilt -- npx hilt mcp\n  {"mcpServers": {"hilt": {"command": "npx", "args": ["hilt", "mcp"]}}}',
+    )
+    .action(async () => {
+      await serveStdio(hiltVersion());
+    });
 
   const exportCommand = program
     .command("export")

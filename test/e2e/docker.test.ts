@@ -122,4 +122,15 @@ describe.skipIf(!env)("docker backend conformance (real builds, real registry)",
       result.images.find((i) => i.name === "leaf-1")?.refs.some((r) => r.endsWith(":latest")),
     ).toBe(false);
   });
+
+  it("is what a spawning program parses: schema-valid JSON on stdout", async () => {
+    // @ts-expect-error: a plain JavaScript example
+    const { runHilt } = await import("../../examples/spawn-client/spawn-client.mjs");
+    const { exitCode, result } = await runHilt(
+      [...buildArgs(e, push).filter((a) => a !== "--json")],
+      { cwd: repo },
+    );
+    expect(exitCode).toBe(1); // the failing leaf of the previous test is still there
+    expect(result.images.find((i: { name: string }) => i.name === "leaf-1").status).toBe("cached");
+  });
 });

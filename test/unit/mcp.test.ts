@@ -1,0 +1,83 @@
+import path from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BIN } from "../helpers/cli.js";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+
+function text(result: unknown): unknown {
+  const content = (result as { content: { type: string; text: string }[] }).content;
+  return JSON.parse(content[0]?.text ?? "null");
+}
+
+describe("hilt mcp, driven by the MCP SDK's client", () => {
+  const client = new Client({ name: "hilt-test", version: "1.0.0" });
+  beforeAll(async () => {
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [BIN, "mcp"],
+        cwd: ROOT,
+        stderr: "pipe",
+      }),
+    );
+  });
+  afterAll(() => client.close());
+
+  it("lists the tools with input schemas", async () => {
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      "build",
+      "build_all",
+      "detect",
+      "generate",
+      "plan",
+      "resolve_image",
+    ]);
+    const build = tools.find((t) => t.name === "build");
+    expect(Object.keys(build?.inputSchema.properties ?? {})).toEqual(
+      expect.arrayContaining(["targets", "push", "engine", "platforms"]),
+    );
+    expect(tools.find((t) => t.name === "resolve_image")?.inputSchema.required).toEqual(["mode"]);
+  });
+
+  it("detects the client/server example", async () => {
+    const result = text(
+      await client.callTool({ name: "detect", arguments: { path: "examples/client-server" } }),
+    ) as { client: string; ports: object };
+    expect(result.client).toBe("client");
+    expect(result.ports).toEqual({ client: 8080, server: 4000 });
+  });
+
+  it("plans the repository's catalog", async () => {
+    const plan = text(
+      await client.callTool({ name: "plan", arguments: { targets: ["task"], push: "ttl.sh" } }),
+    ) as { nodes: { name: string }[] };
+    expect(plan.nodes.map((n) => n.name)).toEqual(
+      expect.arrayContaining(["core-base", "core-nodepy", "agent-claude-task"]),
+    );
+  });
+
+  it("reports errors as tool errors with a code", async () => {
+    const result = await client.callTool({
+      name: "plan",
+      arguments: { targets: ["no-such-image"] },
+    });
+    expect(result.isError).toBe(true);
+    expect(text(result)).toMatchObject({ ok: false, error: { code: "UNKNOWN_TARGET" } });
+  });
+
+  it("resolves runtime images", async () => {
+    const result = text(
+      await client.callTool({
+        name: "resolve_image",
+        arguments: { mode: "task", provider: "codex" },
+      }),
+    );
+    expect(result).toMatchObject({
+      catalogImage: "agent-codex-task",
+      source: "catalog.runtime.task.providers.codex",
+    });
+  });
+});
