@@ -127,10 +127,11 @@ export function createMcpServer(version: string): McpServer {
     },
     (args) =>
       guarded(async () => {
-        let catalog;
-        try {
-          catalog = (await loadProject({ root: args.root })).catalog.catalog;
-        } catch {}
+        // The environment alone can answer; the catalog adds defaults when there is one.
+        const catalog = await loadProject({ root: args.root }).then(
+          (p) => p.catalog.catalog,
+          () => undefined,
+        );
         return resolveImage({
           mode: args.mode,
           provider: args.provider,
