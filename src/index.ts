@@ -14,6 +14,7 @@ export {
   plan,
 } from "./api.js";
 export { type BuildOptions, buildAll } from "./build.js";
+export { Hilt } from "./dagger-module.js";
 export { detect, detectServices } from "./detect/detect.js";
 export type { DetectResult, Fact, Service } from "./detect/types.js";
 export type { BuildEvent } from "./engine/events.js";

@@ -189,7 +189,7 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
         ...base,
         status: v.status,
         refs: [...node.refs.immutable, ...v.aliases],
-        digest: v.digest,
+        digest: v.digest || null,
         durationMs: v.durationMs,
         error: null,
       };

@@ -87,8 +87,18 @@ export class DaggerBackend implements Backend {
       credentials?: ReadonlyMap<string, Credentials>;
       env?: Env;
       logOutput?: Writable;
+      /** Inside a module call: the repository as a Directory, read instead of the host. */
+      source?: Directory;
     } = {},
   ) {}
+
+  /** A folder of the run's checkout as a Directory: from the module's source, else the host. */
+  private directory(client: Client, root: string, absolute: string): Directory {
+    const relative = path.relative(root, absolute);
+    if (this.options.source && !relative.startsWith(".."))
+      return this.options.source.directory(relative === "" ? "." : relative);
+    return client.host().directory(absolute);
+  }
 
   async preflight(_nodes: readonly PlanNode[]): Promise<void> {
     const env = this.options.env ?? process.env;
@@ -132,17 +142,18 @@ export class DaggerBackend implements Backend {
     for (const [index, platform] of node.platforms.entries()) {
       let container: Container;
       if (node.build.type === "dockerfile") {
-        // Generated Dockerfiles live outside the context: lay them into it for dockerBuild.
-        const contextDir = path.resolve(request.root, node.build.context);
-        const dockerfilePath = path.resolve(request.root, node.build.dockerfile);
-        const inside = !path.relative(contextDir, dockerfilePath).startsWith("..");
-        const dockerfile = inside ? path.relative(contextDir, dockerfilePath) : ".hilt.Dockerfile";
-        let context = client.host().directory(contextDir);
-        if (!inside) context = context.withFile(dockerfile, client.host().file(dockerfilePath));
+        // The Dockerfile goes into the context under a fixed name: generated ones live outside it.
+        const dockerfile = ".hilt.Dockerfile";
+        const text = readFileSync(path.resolve(request.root, node.build.dockerfile), "utf8");
         const buildArgs = Object.entries({
           ...node.build.buildArgs,
           [PARENT_ARG]: request.baseRef,
         }).map(([name, value]) => ({ name, value }));
+        const context = this.directory(
+          client,
+          request.root,
+          path.resolve(request.root, node.build.context),
+        ).withNewFile(dockerfile, text);
         container = context.dockerBuild({
           dockerfile,
           platform: platform as never,
