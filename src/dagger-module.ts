@@ -57,7 +57,20 @@ export class Hilt {
     tag?: string,
     concurrency?: number,
   ): Promise<string> {
-    return this.build(source, [], pipeline, push, owner, platform, username, password, sha, branch, tag, concurrency);
+    return this.build(
+      source,
+      [],
+      pipeline,
+      push,
+      owner,
+      platform,
+      username,
+      password,
+      sha,
+      branch,
+      tag,
+      concurrency,
+    );
   }
 
   /**
@@ -93,12 +106,16 @@ export class Hilt {
     const secret = password ? await password.plaintext() : undefined;
     const env = {
       ...process.env,
-      ...(secret ? { HILT_REGISTRY_PASSWORD: secret, HILT_REGISTRY_USERNAME: username ?? "hilt" } : {}),
+      ...(secret
+        ? { HILT_REGISTRY_PASSWORD: secret, HILT_REGISTRY_USERNAME: username ?? "hilt" }
+        : {}),
     };
     return checkout(source, async (root) => {
       const result = await runBuildAll({
         root,
-        targets: targets.map((t) => (t.includes("/") || t.startsWith(".") ? path.join(root, t) : t)),
+        targets: targets.map((t) =>
+          t.includes("/") || t.startsWith(".") ? path.join(root, t) : t,
+        ),
         pipeline,
         push,
         owner,
@@ -118,8 +135,13 @@ export class Hilt {
    * @param path Folder inside it
    */
   @func()
-  async detect(@argument({ defaultPath: "/", ignore: IGNORE }) source: Directory, path = "."): Promise<string> {
-    return checkout(source, async (root) => JSON.stringify(detectServices(`${root}/${path}`), null, 2));
+  async detect(
+    @argument({ defaultPath: "/", ignore: IGNORE }) source: Directory,
+    path = ".",
+  ): Promise<string> {
+    return checkout(source, async (root) =>
+      JSON.stringify(detectServices(`${root}/${path}`), null, 2),
+    );
   }
 
   /**
@@ -147,7 +169,15 @@ export class Hilt {
     tag?: string,
   ): Promise<string> {
     return checkout(source, async (root) => {
-      const result = await planGraph({ root, targets, pipeline, push, owner, platforms: list(platform), git: { ...(sha ? { sha } : {}), ...(branch ? { branch } : {}), ...(tag ? { tag } : {}) } });
+      const result = await planGraph({
+        root,
+        targets,
+        pipeline,
+        push,
+        owner,
+        platforms: list(platform),
+        git: { ...(sha ? { sha } : {}), ...(branch ? { branch } : {}), ...(tag ? { tag } : {}) },
+      });
       await result.cleanup();
       return JSON.stringify(result.graph, null, 2);
     });
@@ -159,8 +189,17 @@ export class Hilt {
    * @param pipeline Pipeline name or path
    */
   @func()
-  async validate(@argument({ defaultPath: "/", ignore: IGNORE }) source: Directory, pipeline?: string): Promise<string> {
-    return checkout(source, async (root) => JSON.stringify({ ok: true, warnings: (await loadProject({ root, pipeline })).warnings }, null, 2));
+  async validate(
+    @argument({ defaultPath: "/", ignore: IGNORE }) source: Directory,
+    pipeline?: string,
+  ): Promise<string> {
+    return checkout(source, async (root) =>
+      JSON.stringify(
+        { ok: true, warnings: (await loadProject({ root, pipeline })).warnings },
+        null,
+        2,
+      ),
+    );
   }
 
   /**
@@ -182,8 +221,18 @@ export class Hilt {
     pipeline?: string,
   ): Promise<string> {
     return checkout(source, async (root) => {
-      const catalog = await loadProject({ root, pipeline }).then((p) => p.catalog.catalog, () => undefined);
-      const resolution = resolve({ mode: mode === "session" ? "session" : "task", provider, needs, registry, env: process.env, catalog });
+      const catalog = await loadProject({ root, pipeline }).then(
+        (p) => p.catalog.catalog,
+        () => undefined,
+      );
+      const resolution = resolve({
+        mode: mode === "session" ? "session" : "task",
+        provider,
+        needs,
+        registry,
+        env: process.env,
+        catalog,
+      });
       return JSON.stringify(resolution, null, 2);
     });
   }
@@ -196,10 +245,18 @@ export class Hilt {
    * @param roles One role-switch Dockerfile for a client/server repository, with run scripts
    */
   @func()
-  async generate(@argument({ defaultPath: "/", ignore: IGNORE }) source: Directory, path = ".", roles = false): Promise<Directory> {
+  async generate(
+    @argument({ defaultPath: "/", ignore: IGNORE }) source: Directory,
+    path = ".",
+    roles = false,
+  ): Promise<Directory> {
     return checkout(source, async (root) => {
       const { files } = generateFiles(`${root}/${path}`, { roles });
-      return files.reduce((dir, file) => dir.withNewFile(file.path, file.content, file.executable ? { permissions: 0o755 } : {}), dag.directory());
+      return files.reduce(
+        (dir, file) =>
+          dir.withNewFile(file.path, file.content, file.executable ? { permissions: 0o755 } : {}),
+        dag.directory(),
+      );
     });
   }
 
@@ -228,8 +285,20 @@ export class Hilt {
     tag?: string,
   ): Promise<string> {
     return checkout(source, async (root) => {
-      const git = { ...(sha ? { sha } : {}), ...(branch ? { branch } : {}), ...(tag ? { tag } : {}) };
-      const result = await planGraph({ root, targets, pipeline, push, owner, platforms: list(platform), git });
+      const git = {
+        ...(sha ? { sha } : {}),
+        ...(branch ? { branch } : {}),
+        ...(tag ? { tag } : {}),
+      };
+      const result = await planGraph({
+        root,
+        targets,
+        pipeline,
+        push,
+        owner,
+        platforms: list(platform),
+        git,
+      });
       await result.cleanup();
       return JSON.stringify(toBake(result.graph, { root }), null, 2);
     });
@@ -260,8 +329,20 @@ export class Hilt {
     tag?: string,
   ): Promise<string> {
     return checkout(source, async (root) => {
-      const git = { ...(sha ? { sha } : {}), ...(branch ? { branch } : {}), ...(tag ? { tag } : {}) };
-      const result = await planGraph({ root, targets, pipeline, push, owner, platforms: list(platform), git });
+      const git = {
+        ...(sha ? { sha } : {}),
+        ...(branch ? { branch } : {}),
+        ...(tag ? { tag } : {}),
+      };
+      const result = await planGraph({
+        root,
+        targets,
+        pipeline,
+        push,
+        owner,
+        platforms: list(platform),
+        git,
+      });
       await result.cleanup();
       return JSON.stringify(toMatrix(result.graph), null, 2);
     });
