@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { loadProject, type PlanOptions, plan } from "../api.js";
 import { buildAll } from "../build.js";
@@ -15,6 +15,8 @@ import type { Catalog } from "../model/catalog-schema.js";
 import { formatDiagnostic } from "../model/diagnostics.js";
 import { PLATFORM_PATTERN } from "../model/fields.js";
 import type { BuildGraph } from "../plan/plan-schema.js";
+import { githubOutputs, markdownSummary } from "../report/github.js";
+import { failureResult, resultSchema } from "../report/result-schema.js";
 import { formatSummary } from "../report/summary.js";
 import { resolveImage } from "../runtime/resolve-image.js";
 import { dryRunCommands } from "./dry-run.js";
@@ -400,6 +402,36 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         }
       },
     );
+
+  program
+    .command("summarize")
+    .description("turn a result JSON file into a job summary table and GitHub Actions outputs")
+    .argument("<file>", "a result JSON written by --json")
+    .option("--markdown", "print a Markdown table (for GITHUB_STEP_SUMMARY)")
+    .option("--outputs <file>", "append result, refs and ok to this file (GITHUB_OUTPUT)")
+    .action((file: string, flags: { markdown?: boolean; outputs?: string }) => {
+      try {
+        const text = readFileSync(file, "utf8");
+        const parsed = resultSchema.safeParse(JSON.parse(text));
+        const result = parsed.success
+          ? parsed.data
+          : failureResult({
+              code: "NOT_A_RESULT",
+              message: `${file} is not a Hilt result document`,
+            });
+        if (flags.outputs) appendFileSync(flags.outputs, githubOutputs(result, text));
+        process.stdout.write(flags.markdown ? markdownSummary(result) : formatSummary(result));
+      } catch (error) {
+        setExitCode(
+          reportFailure(
+            new HiltError("UNREADABLE_RESULT", `cannot read ${file}: ${(error as Error).message}`, {
+              exitCode: ExitCode.usage,
+            }),
+            {},
+          ),
+        );
+      }
+    });
 
   program
     .command("mcp")

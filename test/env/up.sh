@@ -13,8 +13,12 @@ AUTH_PASS_FILE=$STATE/auth-registry.password
 log() { printf '[env] %s\n' "$*" >&2; }
 mkdir -p "$STATE"
 
+# A machine that already runs Docker with buildx (a GitHub runner) keeps its own.
+existing_docker=false
+if docker version >/dev/null 2>&1 && docker buildx version >/dev/null 2>&1; then existing_docker=true; fi
+
 need_apt=()
-command -v containerd >/dev/null || need_apt+=(containerd runc)
+$existing_docker || command -v containerd >/dev/null || need_apt+=(containerd runc)
 command -v debootstrap >/dev/null || need_apt+=(debootstrap)
 command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
 [ -x /usr/bin/docker-registry ] || need_apt+=(docker-registry)
@@ -29,7 +33,7 @@ fi
 # dockerd 26 and buildx come from the next release's packages: their BuildKit accepts named
 # build contexts (`target:PARENT` in bake), which the current release's dockerd 20.10 rejects.
 DOCKER_ROOT=$STATE/docker-next
-if [ ! -x "$DOCKER_ROOT/usr/sbin/dockerd" ] || [ ! -x "$DOCKER_ROOT/usr/libexec/docker/cli-plugins/docker-buildx" ]; then
+if ! $existing_docker && { [ ! -x "$DOCKER_ROOT/usr/sbin/dockerd" ] || [ ! -x "$DOCKER_ROOT/usr/libexec/docker/cli-plugins/docker-buildx" ]; }; then
   log "downloading dockerd and buildx from the next Debian release"
   next=$STATE/apt-next
   mkdir -p "$next/lists/partial" "$next/archives/partial" "$next/cache" "$next/sources"
@@ -48,9 +52,11 @@ SRC
   rm -rf "$DOCKER_ROOT"
   for deb in "$next"/docker.io_*.deb "$next"/docker-buildx_*.deb; do dpkg-deb -x "$deb" "$DOCKER_ROOT"; done
 fi
-mkdir -p /usr/local/lib/docker/cli-plugins
-ln -sf "$DOCKER_ROOT/usr/libexec/docker/cli-plugins/docker-buildx" /usr/local/lib/docker/cli-plugins/docker-buildx
-if ! command -v docker >/dev/null; then ln -sf "$DOCKER_ROOT/usr/bin/docker" /usr/local/bin/docker; fi
+if ! $existing_docker; then
+  mkdir -p /usr/local/lib/docker/cli-plugins
+  ln -sf "$DOCKER_ROOT/usr/libexec/docker/cli-plugins/docker-buildx" /usr/local/lib/docker/cli-plugins/docker-buildx
+  if ! command -v docker >/dev/null; then ln -sf "$DOCKER_ROOT/usr/bin/docker" /usr/local/bin/docker; fi
+fi
 
 if ! docker version >/dev/null 2>&1; then
   log "starting dockerd"
@@ -98,6 +104,8 @@ start_registry registry-auth 5001 "$STATE/registry-auth.yml"
 # Base images: a debootstrap rootfs imported as debian:bookworm-slim and pushed to the local registry.
 if ! curl -fs "http://$REG/v2/library/debian/manifests/bookworm-slim" -o /dev/null \
   -H 'Accept: application/vnd.docker.distribution.manifest.v2+json'; then
+  # Where images can be pulled (HILT_E2E_PULL_BASE=1, e.g. on GitHub), pull; else debootstrap.
+  if [ "${HILT_E2E_PULL_BASE:-}" = 1 ]; then docker pull -q debian:bookworm-slim >/dev/null; fi
   if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1; then
     log "debootstrap bookworm (about 30 s)"
     root=$STATE/rootfs-bookworm
