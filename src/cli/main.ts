@@ -16,6 +16,7 @@ import { formatDiagnostic } from "../model/diagnostics.js";
 import { PLATFORM_PATTERN } from "../model/fields.js";
 import type { BuildGraph } from "../plan/plan-schema.js";
 import { githubOutputs, markdownSummary } from "../report/github.js";
+import { liveProgress } from "../report/progress.js";
 import { failureResult, resultSchema } from "../report/result-schema.js";
 import { formatSummary } from "../report/summary.js";
 import { resolveImage } from "../runtime/resolve-image.js";
@@ -186,6 +187,10 @@ async function runBuildCommand(
   const timer = flags.timeout
     ? setTimeout(() => controller.abort(), flags.timeout * 1000)
     : undefined;
+  const live =
+    !flags.events && !flags.dryRun && process.stderr.isTTY
+      ? liveProgress(process.stderr)
+      : undefined;
   try {
     const options = {
       ...planOptions(targets, flags),
@@ -200,7 +205,9 @@ async function runBuildCommand(
       },
       ...(flags.events
         ? { onEvent: (event: BuildEvent) => process.stderr.write(`${JSON.stringify(event)}\n`) }
-        : {}),
+        : live
+          ? { onEvent: live.onEvent }
+          : {}),
     };
     if (flags.dryRun) {
       const { graph, cleanup } = await plan(options);
@@ -214,6 +221,7 @@ async function runBuildCommand(
       return;
     }
     const result = await buildAll(options);
+    live?.stop();
     if (flags.json) printJson(result);
     else process.stdout.write(formatSummary(result));
     setExitCode(exitCodeFor(result));
@@ -221,6 +229,7 @@ async function runBuildCommand(
     setExitCode(reportFailure(error, output));
   } finally {
     if (timer) clearTimeout(timer);
+    live?.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }

@@ -149,18 +149,26 @@ export class RegistryClient {
       basic ? { headers: { Authorization: basic } } : {},
     );
     if (!response.ok) {
+      const who = credentials ? "the credentials" : "anonymous access";
       throw new HiltError(
         "REGISTRY_AUTH_FAILED",
-        `registry ${host} refused the credentials (HTTP ${response.status})`,
+        `registry ${host} refused ${who} (HTTP ${response.status})`,
         {
           exitCode: ExitCode.registry,
-          hint: "check the username and token, and that the token may push (packages: write on GHCR)",
+          hint: this.authHint(),
         },
       );
     }
     const body = (await response.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
     return token ? `Bearer ${token}` : undefined;
+  }
+
+  private authHint(): string {
+    const credentials = this.options.credentials;
+    return credentials
+      ? `the credentials from ${credentials.source} were refused: check them, and that they may push (packages: write on GHCR)`
+      : "set HILT_REGISTRY_USERNAME and HILT_REGISTRY_PASSWORD (or GITHUB_TOKEN for GHCR), or docker login";
   }
 
   private fail(host: string, response: Response, what: string): HiltError {
@@ -170,9 +178,7 @@ export class RegistryClient {
         `registry ${host} refused ${what} (HTTP ${response.status})`,
         {
           exitCode: ExitCode.registry,
-          hint: this.options.credentials
-            ? `the credentials from ${this.options.credentials.source} were refused; check them`
-            : "set HILT_REGISTRY_USERNAME and HILT_REGISTRY_PASSWORD (or GITHUB_TOKEN for GHCR), or docker login",
+          hint: this.authHint(),
         },
       );
     }

@@ -24,7 +24,8 @@ const CLI_ONLY = new Set([
   "ttl",
   "help",
 ]);
-const NOT_IN_MODULE = new Set(["mcp", "export"]);
+// mcp serves stdio and summarize reads a local result file: neither means anything in a module.
+const NOT_IN_MODULE = new Set(["mcp", "export", "summarize"]);
 
 function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -1,0 +1,169 @@
+import { describe, expect, it } from "vitest";
+import type { Backend, BuildRequest } from "../../src/engine/backend.js";
+import type { BuildEvent } from "../../src/engine/events.js";
+import { runBuild } from "../../src/engine/run.js";
+import { HiltError } from "../../src/errors.js";
+import { parsePushTarget } from "../../src/plan/targets.js";
+import type { RegistryClient } from "../../src/registry/client.js";
+import { planOf, RUN_ID } from "../helpers/catalog.js";
+
+// A backend that records what it was asked and answers at once: the scheduler's logic is what
+// is tested here; real builds are the end-to-end tier's job.
+class RecordingBackend implements Backend {
+  readonly name = "docker" as const;
+  readonly built: BuildRequest[] = [];
+  readonly tagged: [string, string][] = [];
+  constructor(
+    private readonly failing: string[] = [],
+    private readonly local = new Map<string, string>(),
+  ) {}
+  async preflight() {}
+  async build(request: BuildRequest) {
+    this.built.push(request);
+    await new Promise((r) => setTimeout(r, 5));
+    if (this.failing.includes(request.node.name))
+      throw new HiltError("BUILD_FAILED", `${request.node.name} broke`);
+    return {
+      digest: `sha256:${request.node.name}`,
+      ref: `${request.node.repository}@sha256:${request.node.name}`,
+    };
+  }
+  async localImage(ref: string) {
+    return this.local.get(ref);
+  }
+  async tagLocal(source: string, target: string) {
+    this.tagged.push([source, target]);
+  }
+  async close() {}
+}
+
+class FakeRegistry {
+  readonly tags = new Map<string, string>();
+  async headManifest(repository: string, tag: string) {
+    return this.tags.get(`${repository}:${tag}`);
+  }
+  async tagManifest(repository: string, digest: string, tag: string) {
+    this.tags.set(`${repository}:${tag}`, digest);
+  }
+}
+
+const catalog = `schemaVersion: 1
+images:
+  base: { from: "debian:12" }
+  mid: { from: base }
+  a: { from: mid }
+  b: { from: mid }
+  other: { from: "debian:12" }
+`;
+
+const run = async (options: {
+  backend: Backend;
+  registry?: FakeRegistry;
+  atomic?: boolean;
+  push?: string;
+  signal?: AbortSignal;
+}) => {
+  const events: BuildEvent[] = [];
+  const target = parsePushTarget(options.push ?? "registry.example.com/t", { runId: RUN_ID });
+  const result = await runBuild({
+    graph: planOf(catalog, { push: target }),
+    root: "/repo",
+    backend: options.backend,
+    target,
+    ...(options.registry ? { registry: options.registry as unknown as RegistryClient } : {}),
+    concurrency: 2,
+    atomic: options.atomic ?? true,
+    signal: options.signal ?? new AbortController().signal,
+    secrets: {},
+    sourceDateEpoch: 0,
+    onEvent: (e) => events.push(e),
+  });
+  return { result, events };
+};
+
+describe("runBuild", () => {
+  it("builds each child from its parent's exact result", async () => {
+    const backend = new RecordingBackend();
+    await run({ backend, registry: new FakeRegistry() });
+    const mid = backend.built.find((r) => r.node.name === "mid");
+    expect(mid?.baseRef).toBe("registry.example.com/t/base@sha256:base");
+    expect(backend.built.find((r) => r.node.name === "base")?.baseRef).toBe("debian:12");
+  });
+
+  it("skips only the descendants of a failure", async () => {
+    const { result } = await run({
+      backend: new RecordingBackend(["mid"]),
+      registry: new FakeRegistry(),
+    });
+    const status = Object.fromEntries(result.images.map((i) => [i.name, i.status]));
+    expect(status).toEqual({
+      base: "built",
+      other: "built",
+      mid: "failed",
+      a: "skipped",
+      b: "skipped",
+    });
+    expect(result.images.find((i) => i.name === "a")?.error).toEqual({
+      code: "PARENT_FAILED",
+      message: "parent mid did not build",
+    });
+    expect(result.ok).toBe(false);
+  });
+
+  it("moves aliases only after the whole run succeeded", async () => {
+    const registry = new FakeRegistry();
+    await run({ backend: new RecordingBackend(["b"]), registry });
+    expect([...registry.tags.keys()].filter((k) => k.endsWith(":latest"))).toEqual([]);
+    const ok = new FakeRegistry();
+    const { events } = await run({ backend: new RecordingBackend(), registry: ok });
+    expect([...ok.tags.keys()].filter((k) => k.endsWith(":latest")).length).toBe(5);
+    const lastFinished = Math.max(...events.map((e, i) => (e.event === "finished" ? i : -1)));
+    const firstAlias = events.findIndex((e) => e.event === "aliases-moved");
+    expect(firstAlias).toBeGreaterThan(lastFinished);
+  });
+
+  it("--no-atomic moves each image's aliases as it completes", async () => {
+    const registry = new FakeRegistry();
+    await run({ backend: new RecordingBackend(["b"]), registry, atomic: false });
+    expect(registry.tags.has("registry.example.com/t/a:latest")).toBe(true);
+    expect(registry.tags.has("registry.example.com/t/b:latest")).toBe(false);
+  });
+
+  it("reports an image cached when its content tag exists, and tags it for this commit", async () => {
+    const plan = planOf(catalog, {
+      push: parsePushTarget("registry.example.com/t", { runId: RUN_ID }),
+    });
+    const base = plan.nodes.find((n) => n.name === "base");
+    const registry = new FakeRegistry();
+    registry.tags.set(`${base?.repository}:${base?.contentTag}`, "sha256:old");
+    const backend = new RecordingBackend();
+    const { result } = await run({ backend, registry });
+    expect(result.images.find((i) => i.name === "base")).toMatchObject({
+      status: "cached",
+      digest: "sha256:old",
+    });
+    expect(registry.tags.get("registry.example.com/t/base:sha-0123456")).toBe("sha256:old");
+    expect(backend.built.find((r) => r.node.name === "mid")?.baseRef).toBe(
+      "registry.example.com/t/base@sha256:old",
+    );
+  });
+
+  it("uses the local image store without a push target", async () => {
+    const backend = new RecordingBackend([], new Map([["hilt.local/other:input-", "x"]]));
+    const { result } = await run({ backend, push: "none" });
+    expect(result.images.every((i) => i.status === "built")).toBe(true);
+    expect(backend.tagged.some(([, target]) => target === "hilt.local/base:latest")).toBe(true);
+  });
+
+  it("stops scheduling when aborted", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const { result } = await run({
+      backend: new RecordingBackend(),
+      registry: new FakeRegistry(),
+      signal: controller.signal,
+    });
+    expect(result.images.every((i) => i.status === "skipped")).toBe(true);
+    expect(result.error?.code).toBe("INTERRUPTED");
+  });
+});
