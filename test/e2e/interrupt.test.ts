@@ -55,3 +55,24 @@ images:
     expect(buildx).toBe("");
   });
 });
+
+describe.skipIf(!env)("--timeout", () => {
+  const e = env as E2EEnv;
+
+  it("ends the whole run after the limit, with the partial JSON", async () => {
+    const repo = tempRepo({
+      "catalog.yaml": `schemaVersion: 1\nimages:\n  slow: { from: debian:bookworm-slim, steps: [{ run: sleep 61.5 }] }\n`,
+    });
+    const started = Date.now();
+    const run = await hiltInterrupted(
+      [...buildArgs(e, `${e.registry}/${uniqueName("timeout")}`), "--timeout", "3"],
+      repo,
+      /^$/,
+    );
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(run.status).toBe(130);
+    const result = resultSchema.parse(run.json);
+    expect(result.error?.code).toBe("INTERRUPTED");
+    expect(result.images[0]?.status).toBe("failed");
+  });
+});
