@@ -26,6 +26,39 @@ async function checkout<T>(source: Directory, fn: (root: string) => Promise<T>):
 
 const list = (value: string[] | undefined) => (value && value.length > 0 ? value : undefined);
 
+const gitFrom = (sha?: string, branch?: string, tag?: string) => ({
+  ...(sha ? { sha } : {}),
+  ...(branch ? { branch } : {}),
+  ...(tag ? { tag } : {}),
+});
+
+interface PlanArgs {
+  targets: string[];
+  pipeline?: string;
+  push?: string;
+  owner?: string;
+  platform?: string[];
+  sha?: string;
+  branch?: string;
+  tag?: string;
+}
+
+/** The plan of a checkout; generated Dockerfiles are removed before it is returned. */
+async function planIn(root: string, a: PlanArgs) {
+  const { targets, pipeline, push, owner } = a;
+  const result = await planGraph({
+    root,
+    targets,
+    pipeline,
+    push,
+    owner,
+    platforms: list(a.platform),
+    git: gitFrom(a.sha, a.branch, a.tag),
+  });
+  await result.cleanup();
+  return result;
+}
+
 /** Hilt: declarative container build pipelines. Each function returns what the CLI prints. */
 @object()
 export class Hilt {
@@ -120,7 +153,7 @@ export class Hilt {
         push,
         owner,
         platforms: list(platform),
-        git: { ...(sha ? { sha } : {}), ...(branch ? { branch } : {}), ...(tag ? { tag } : {}) },
+        git: gitFrom(sha, branch, tag),
         concurrency,
         env,
         backend: new DaggerBackend({ env, source }),
@@ -169,16 +202,16 @@ export class Hilt {
     tag?: string,
   ): Promise<string> {
     return checkout(source, async (root) => {
-      const result = await planGraph({
-        root,
+      const result = await planIn(root, {
         targets,
         pipeline,
         push,
         owner,
-        platforms: list(platform),
-        git: { ...(sha ? { sha } : {}), ...(branch ? { branch } : {}), ...(tag ? { tag } : {}) },
+        platform,
+        sha,
+        branch,
+        tag,
       });
-      await result.cleanup();
       return JSON.stringify(result.graph, null, 2);
     });
   }
@@ -285,21 +318,16 @@ export class Hilt {
     tag?: string,
   ): Promise<string> {
     return checkout(source, async (root) => {
-      const git = {
-        ...(sha ? { sha } : {}),
-        ...(branch ? { branch } : {}),
-        ...(tag ? { tag } : {}),
-      };
-      const result = await planGraph({
-        root,
+      const result = await planIn(root, {
         targets,
         pipeline,
         push,
         owner,
-        platforms: list(platform),
-        git,
+        platform,
+        sha,
+        branch,
+        tag,
       });
-      await result.cleanup();
       return JSON.stringify(toBake(result.graph, { root }), null, 2);
     });
   }
@@ -329,21 +357,16 @@ export class Hilt {
     tag?: string,
   ): Promise<string> {
     return checkout(source, async (root) => {
-      const git = {
-        ...(sha ? { sha } : {}),
-        ...(branch ? { branch } : {}),
-        ...(tag ? { tag } : {}),
-      };
-      const result = await planGraph({
-        root,
+      const result = await planIn(root, {
         targets,
         pipeline,
         push,
         owner,
-        platforms: list(platform),
-        git,
+        platform,
+        sha,
+        branch,
+        tag,
       });
-      await result.cleanup();
       return JSON.stringify(toMatrix(result.graph), null, 2);
     });
   }

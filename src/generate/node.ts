@@ -116,18 +116,22 @@ export function nodeDockerfile(ctx: NodeContext): string {
   const port = service.port?.value ?? 3000;
   const lines = [header(service, ctx.command), "", `ARG ${arg}=${image}`];
   if (workspace) return workspaceDockerfile(ctx, lines, arg, manager, port);
+  // Dev dependencies, the source, the build: what both SPAs and compiled servers start from.
+  const buildStage = [
+    "",
+    `FROM \${${arg}} AS build`,
+    "WORKDIR /app",
+    ...manager.setup,
+    copy,
+    installDev,
+    "COPY . .",
+    `RUN ${manager.run("build")}`,
+  ];
   if (service.spa) {
     const output = service.outputDir?.value ?? "dist";
     lines.push(
       `ARG ${BASE_ARGS.static}=busybox:1.36`,
-      "",
-      `FROM \${${arg}} AS build`,
-      "WORKDIR /app",
-      ...manager.setup,
-      copy,
-      installDev,
-      "COPY . .",
-      `RUN ${manager.run("build")}`,
+      ...buildStage,
       "",
       ...staticRuntime(`COPY --from=build /app/${output} /www`, port),
     );
@@ -141,18 +145,7 @@ export function nodeDockerfile(ctx: NodeContext): string {
     copy,
     `RUN ${SECRET_MOUNTS.npm} ${manager.cache} \\\n    ${manager.install(true)}`,
   );
-  if (hasBuild) {
-    lines.push(
-      "",
-      `FROM \${${arg}} AS build`,
-      "WORKDIR /app",
-      ...manager.setup,
-      copy,
-      installDev,
-      "COPY . .",
-      `RUN ${manager.run("build")}`,
-    );
-  }
+  if (hasBuild) lines.push(...buildStage);
   const start = service.startCommand?.value ?? "node index.js";
   lines.push(
     "",
