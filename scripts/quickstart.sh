@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Fresh Debian machine → Hilt's main job: installs what Hilt needs (npm packages, Docker with
 # buildx, a local registry, base images made locally), then runs `hilt build-all` on
-# pipelines/local.yaml and prints the result JSON on stdout.
+# pipelines/local.yaml (the example services) and prints the result JSON on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error
-npm run --silent build
+# Only the result JSON goes to stdout: everything else is progress, on stderr.
+{
+  npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error
+  npm run --silent build
+} >&2
 env_file=$(mktemp)
 bash test/env/up.sh >"$env_file"
 # shellcheck disable=SC1090
