@@ -80,7 +80,8 @@ export class DaggerBackend implements Backend {
   private client: Client | undefined;
   private closeSession: (() => void) | undefined;
   private session: Promise<void> | undefined;
-  private readonly containers = new Map<string, Container[]>();
+  /** Built containers by image and platform: children start from these, in this session. */
+  private readonly containers = new Map<string, Map<string, Container>>();
 
   constructor(
     private readonly options: {
@@ -139,7 +140,7 @@ export class DaggerBackend implements Backend {
     const { node } = request;
     const parents = node.from.type === "image" ? this.containers.get(node.from.name) : undefined;
     const variants: Container[] = [];
-    for (const [index, platform] of node.platforms.entries()) {
+    for (const platform of node.platforms) {
       let container: Container;
       if (node.build.type === "dockerfile") {
         // The Dockerfile goes into the context under a fixed name: generated ones live outside it.
@@ -162,10 +163,10 @@ export class DaggerBackend implements Backend {
         });
       } else {
         const base =
-          parents?.[index] ??
+          parents?.get(platform) ??
           client.container({ platform: platform as never }).from(request.baseRef);
         const context = node.build.context
-          ? client.host().directory(path.join(request.root, node.build.context))
+          ? this.directory(client, request.root, path.resolve(request.root, node.build.context))
           : undefined;
         container = node.build.steps.reduce(
           (c, step) => applyStep(client, c, step, context, request.secrets),
@@ -177,7 +178,10 @@ export class DaggerBackend implements Backend {
       if (node.cmd) container = container.withDefaultArgs(node.cmd);
       variants.push(container);
     }
-    this.containers.set(node.name, variants);
+    this.containers.set(
+      node.name,
+      new Map(node.platforms.map((p, i) => [p, variants[i] as Container])),
+    );
     const first = variants[0];
     if (!first) throw new HiltError("BUILD_FAILED", `${node.name} has no platform to build`);
     try {
