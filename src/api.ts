@@ -212,7 +212,7 @@ export async function plan(options: PlanOptions = {}): Promise<PlanResult> {
       : Object.keys(catalogForPlan.images);
   let graph = planBuild({
     catalog: catalogForPlan,
-    catalogFile: project.catalog.file,
+    catalogFile: withCatalog ? project.catalog.file : "(none)",
     targets: nameTargets,
     push,
     policy: pipeline.tags,

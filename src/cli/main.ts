@@ -120,7 +120,7 @@ function planOptions(targets: string[], flags: PlanFlags): PlanOptions {
 
 function describePlan(graph: BuildGraph): string {
   const lines = [
-    `Plan for ${graph.catalog} → ${graph.push}: ${graph.nodes.length} images in ${graph.waves.length} waves`,
+    `Plan for ${graph.catalog === "(none)" ? "repository services" : graph.catalog} → ${graph.push}: ${graph.nodes.length} images in ${graph.waves.length} waves`,
   ];
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   graph.waves.forEach((wave, i) => {
