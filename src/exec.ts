@@ -18,6 +18,17 @@ export interface ExecResult {
   spawnError?: NodeJS.ErrnoException;
 }
 
+/** Tokens Hilt reads itself; no child process (docker, git, npm) needs to inherit them. */
+const SECRET_ENV = ["HILT_REGISTRY_PASSWORD", "GHCR_TOKEN", "GITHUB_TOKEN", "NPM_TOKEN"];
+
+export function childEnv(
+  extra: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env, ...extra };
+  for (const name of SECRET_ENV) if (!(name in extra)) delete env[name];
+  return env;
+}
+
 /** Every subprocess Hilt runs goes through here. It captures, and never throws by itself. */
 export function exec(request: ExecRequest): Promise<ExecResult> {
   if (process.env.HILT_DEBUG)
@@ -25,7 +36,7 @@ export function exec(request: ExecRequest): Promise<ExecResult> {
   return new Promise((resolve) => {
     const child = spawn(request.command, request.args, {
       cwd: request.cwd,
-      env: request.env ? { ...process.env, ...request.env } : process.env,
+      env: childEnv(request.env),
       stdio: ["pipe", "pipe", "pipe"],
       signal: request.signal,
     });
