@@ -17,6 +17,8 @@ export interface BuildOptions extends PlanOptions, RegistryConfigOptions {
   engine?: EngineChoice;
   /** Move aliases per image instead of after the whole run succeeded. */
   noAtomic?: boolean;
+  /** Rebuild everything, ignoring the registry's content tags and the layer cache. */
+  noCache?: boolean;
   signal?: AbortSignal;
   onEvent?: EventSink;
   log?: (line: string) => void;
@@ -111,6 +113,7 @@ async function buildGraph(input: {
       ...(registry ? { registry } : {}),
       concurrency: options.concurrency ?? pipeline.concurrency ?? defaultConcurrency(),
       atomic: !options.noAtomic,
+      noCache: options.noCache ?? false,
       signal: options.signal ?? new AbortController().signal,
       secrets,
       sourceDateEpoch: epoch ?? commitEpoch(project.root, graph) ?? 0,

@@ -146,6 +146,7 @@ interface BuildFlags extends PlanFlags {
   dryRun?: boolean;
   timeout?: number;
   atomic?: boolean;
+  cache?: boolean;
   npmRegistry?: string;
   caCert?: string;
 }
@@ -167,6 +168,7 @@ function buildFlags(command: Command): Command {
     .option("--dry-run", "print the plan and the commands it would run, build nothing")
     .option("--timeout <seconds>", "stop the whole run after this long", positiveInt)
     .option("--no-atomic", "move aliases per image instead of after the whole run succeeded")
+    .option("--no-cache", "rebuild everything: no content-tag lookup, no layer cache")
     .option("--npm-registry <url>", "npm registry for builds (default: the host's npm config)")
     .option("--ca-cert <file>", "CA bundle builds trust (default: the host's npm cafile)");
 }
@@ -197,6 +199,7 @@ async function runBuildCommand(
       engine: flags.engine ?? "auto",
       concurrency: flags.concurrency,
       noAtomic: flags.atomic === false,
+      noCache: flags.cache === false,
       npmRegistry: flags.npmRegistry,
       caCert: flags.caCert,
       signal: controller.signal,

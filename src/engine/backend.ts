@@ -16,6 +16,8 @@ export interface BuildRequest {
   /** Refs to give the result: pushed when `push`, else tagged locally. */
   tags: readonly string[];
   push: boolean;
+  /** Ignore every cache: the registry's content tags and the engine's layer cache. */
+  noCache: boolean;
   secrets: BuildSecrets;
   /** Fixed timestamp so unchanged inputs give unchanged images. */
   sourceDateEpoch: number;

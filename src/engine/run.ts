@@ -21,6 +21,8 @@ export interface RunOptions {
   concurrency: number;
   /** Move aliases only after every image of the run succeeded. */
   atomic: boolean;
+  /** Rebuild everything: no content-tag lookup, no layer cache. */
+  noCache?: boolean;
   signal: AbortSignal;
   secrets: BuildSecrets;
   sourceDateEpoch: number;
@@ -73,6 +75,7 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
   };
 
   const cachedDigest = async (node: PlanNode): Promise<string | undefined> => {
+    if (options.noCache) return undefined;
     if (cacheable && registry) return registry.headManifest(node.repository, node.contentTag);
     if (!pushing) return backend.localImage(`${node.repository}:${node.contentTag}`);
     return undefined;
@@ -114,6 +117,7 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
         baseRef,
         tags: node.refs.immutable,
         push: pushing,
+        noCache: options.noCache ?? false,
         secrets: options.secrets,
         sourceDateEpoch: options.sourceDateEpoch,
         signal,

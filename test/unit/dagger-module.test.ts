@@ -7,6 +7,7 @@ import { Hilt } from "../../src/dagger-module.js";
 // CLI options that only make sense for a terminal or a local process, or are the module's
 // own way of passing the same thing (source directory instead of --catalog and cwd).
 const CLI_ONLY = new Set([
+  "cache",
   "json",
   "events",
   "dryRun",

@@ -12,6 +12,8 @@ export interface BuildxBuildArgs {
   target?: string;
   /** Secret id → file path. Only ids with a file are passed. */
   secrets: Readonly<Record<string, string | undefined>>;
+  /** Rebuild every step instead of reusing BuildKit's cache. */
+  noCache?: boolean;
   /** FROM image → replacement, as named build contexts. */
   baseContexts?: Readonly<Record<string, string>>;
 }
@@ -27,12 +29,11 @@ export function buildxBuildArgv(options: BuildxBuildArgs): string[] {
   if (options.target) argv.push("--target", options.target);
   for (const [id, file] of Object.entries(options.secrets))
     if (file) argv.push("--secret", `id=${id},src=${file}`);
-  argv.push(
-    "--metadata-file",
-    options.metadataFile,
-    options.push ? "--push" : "--load",
-    options.context,
-  );
+  if (options.noCache) argv.push("--no-cache");
+  // rewrite-timestamp stamps new files with SOURCE_DATE_EPOCH where BuildKit honours it (a
+  // docker-container builder); the default docker driver ignores it and keeps build times.
+  const output = `type=image,push=${options.push},rewrite-timestamp=true`;
+  argv.push("--metadata-file", options.metadataFile, "--output", output, options.context);
   return argv;
 }
 

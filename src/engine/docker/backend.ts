@@ -130,6 +130,7 @@ export class DockerBackend implements Backend {
       tags: request.tags,
       push: request.push,
       metadataFile,
+      noCache: request.noCache,
       ...(node.build.type === "dockerfile" && node.build.target
         ? { target: node.build.target }
         : {}),
