@@ -512,6 +512,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `hilt plan --json | head` closes stdout early: that is the reader's choice, not a crash.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   let exitCode: number = ExitCode.ok;
   const program = buildProgram((code) => {
     exitCode = code;

@@ -1,6 +1,7 @@
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { planSchema } from "../../src/plan/plan-schema.js";
-import { hilt, tempRepo } from "../helpers/cli.js";
+import { BIN, hilt, tempRepo } from "../helpers/cli.js";
 
 const good =
   "schemaVersion: 1\nimages:\n  base:\n    from: debian:bookworm-slim\n  child:\n    from: base\n";
@@ -117,5 +118,15 @@ describe("hilt CLI", () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("Exit codes:");
     expect(hilt(["plan", "--help"]).stdout).toContain("Examples:");
+  });
+
+  it("exits quietly when the reader closes stdout early", () => {
+    const result = spawnSync(
+      "sh",
+      ["-c", `"${process.execPath}" "${BIN}" plan --json | head -c 10`],
+      { encoding: "utf8" },
+    );
+    expect(result.stdout).toBe('{\n  "schem');
+    expect(result.stderr).not.toMatch(/EPIPE|Error/);
   });
 });
