@@ -87,14 +87,7 @@ export async function loadProject(options: ProjectOptions = {}): Promise<Project
   errors.push(...catalog.errors);
   warnings.push(...catalog.warnings);
   if (catalog.value && pipeline) {
-    errors.push(
-      ...checkPipelineTargets(
-        pipeline.pipeline,
-        catalog.value.catalog,
-        pipeline.file,
-        pipeline.text,
-      ),
-    );
+    errors.push(...checkPipelineTargets(pipeline, catalog.value.catalog));
   }
   if (errors.length > 0 || !catalog.value) throw new InvalidConfigError(errors);
   return { root: catalog.value.root, catalog: catalog.value, pipeline, warnings };
@@ -135,8 +128,13 @@ async function contextDigests(
 
 /** Catalog + pipeline + flags → the build graph. Flags win over the pipeline. */
 /** A target naming a folder rather than a catalog image or group. */
+/** Written like a path: catalog names can hold neither "/" nor a leading ".". */
+export function looksLikePath(target: string): boolean {
+  return target.includes("/") || target.startsWith(".");
+}
+
 export function isPathTarget(target: string, catalog?: Catalog): boolean {
-  if (target.includes("/") || target.startsWith(".")) return true;
+  if (looksLikePath(target)) return true;
   const known =
     catalog && (Object.hasOwn(catalog.images, target) || Object.hasOwn(catalog.groups, target));
   return !known && existsSync(target) && statSync(target).isDirectory();
@@ -162,7 +160,7 @@ const EMPTY_CATALOG: Catalog = {
 /** Catalog + pipeline + flags → the build graph. Flags win over the pipeline. */
 export async function plan(options: PlanOptions = {}): Promise<PlanResult> {
   const requested = options.targets && options.targets.length > 0 ? options.targets : undefined;
-  const onlyPaths = requested?.every((t) => t.includes("/") || t.startsWith(".")) ?? false;
+  const onlyPaths = requested?.every(looksLikePath) ?? false;
   let project: Project;
   try {
     project = await loadProject(options);

@@ -116,7 +116,7 @@ async function buildGraph(input: {
       noCache: options.noCache ?? false,
       signal: options.signal ?? new AbortController().signal,
       secrets,
-      sourceDateEpoch: epoch ?? commitEpoch(project.root, graph) ?? 0,
+      sourceDateEpoch: epoch ?? commitEpoch(graph) ?? 0,
       onEvent: emit,
       ...(options.log ? { log: options.log } : {}),
     });
@@ -126,7 +126,8 @@ async function buildGraph(input: {
   }
 }
 
-function commitEpoch(_root: string, graph: BuildGraph): number | undefined {
+/** The commit time the plan stamped as `created`, as SOURCE_DATE_EPOCH. */
+function commitEpoch(graph: BuildGraph): number | undefined {
   const created = graph.nodes[0]?.labels["org.opencontainers.image.created"];
   return created ? Math.floor(Date.parse(created) / 1000) : undefined;
 }

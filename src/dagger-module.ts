@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { argument, type Directory, dag, func, object, type Secret } from "@dagger.io/dagger";
-import { loadProject, plan as planGraph } from "./api.js";
+import { loadProject, looksLikePath, plan as planGraph } from "./api.js";
 import { buildAll as runBuildAll } from "./build.js";
 import { detect as detectServices } from "./detect/detect.js";
 import { DaggerBackend } from "./engine/dagger/backend.js";
@@ -146,9 +146,7 @@ export class Hilt {
     return checkout(source, async (root) => {
       const result = await runBuildAll({
         root,
-        targets: targets.map((t) =>
-          t.includes("/") || t.startsWith(".") ? path.join(root, t) : t,
-        ),
+        targets: targets.map((t) => (looksLikePath(t) ? path.join(root, t) : t)),
         pipeline,
         push,
         owner,

@@ -81,7 +81,7 @@ export function pathKindIn(root: string): (relative: string) => PathKind {
   };
 }
 
-function unreadable(file: string, error: unknown): Diagnostic {
+export function unreadableFile(file: string, error: unknown): Diagnostic {
   const code = (error as NodeJS.ErrnoException).code;
   return {
     code: code === "ENOENT" ? "FILE_NOT_FOUND" : "FILE_UNREADABLE",
@@ -104,7 +104,7 @@ export async function loadCatalog(file: string): Promise<Validated<LoadedCatalog
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    return { value: undefined, errors: [unreadable(file, error)], warnings: [] };
+    return { value: undefined, errors: [unreadableFile(file, error)], warnings: [] };
   }
   const root = path.dirname(path.resolve(file));
   const result = validateCatalogText(file, text, pathKindIn(root));
@@ -114,5 +114,3 @@ export async function loadCatalog(file: string): Promise<Validated<LoadedCatalog
     warnings: result.warnings,
   };
 }
-
-export { unreadable as unreadableFileDiagnostic };

@@ -3,7 +3,7 @@ import path from "node:path";
 import { didYouMean } from "../util/did-you-mean.js";
 import type { Catalog } from "./catalog-schema.js";
 import type { Diagnostic, Validated } from "./diagnostics.js";
-import { unreadableFileDiagnostic } from "./load-catalog.js";
+import { unreadableFile } from "./load-catalog.js";
 import {
   PIPELINE_SCHEMA_VERSION,
   type Pipeline,
@@ -50,20 +50,13 @@ function checkPipeline(pipeline: Pipeline, source: YamlSource): Diagnostic[] {
 }
 
 /** Names in `targets` must be catalog images or groups: checked once the catalog is known. */
-export function checkPipelineTargets(
-  pipeline: Pipeline,
-  catalog: Catalog,
-  file: string,
-  text: string,
-): Diagnostic[] {
-  const source = validateDocument(file, text, pipelineSchema, {
-    supportedVersion: PIPELINE_SCHEMA_VERSION,
-  }).source;
+export function checkPipelineTargets(loaded: LoadedPipeline, catalog: Catalog): Diagnostic[] {
+  const { pipeline, file, locate } = loaded;
   const known = [...Object.keys(catalog.images), ...Object.keys(catalog.groups)];
   const out: Diagnostic[] = [];
   pipeline.targets.forEach((target, index) => {
     if (known.includes(target)) return;
-    const { line, column } = source.locate(["targets", index]);
+    const { line, column } = locate(["targets", index]);
     const suggestion = didYouMean(target, known);
     out.push({
       code: "UNKNOWN_TARGET",
@@ -79,7 +72,10 @@ export function checkPipelineTargets(
   return out;
 }
 
-export function validatePipelineText(file: string, text: string): Validated<Pipeline> {
+export function validatePipelineText(
+  file: string,
+  text: string,
+): Validated<Pipeline> & { locate: YamlSource["locate"] } {
   const result = validateDocument(file, text, pipelineSchema, {
     supportedVersion: PIPELINE_SCHEMA_VERSION,
     rules: checkPipeline,
@@ -87,13 +83,14 @@ export function validatePipelineText(file: string, text: string): Validated<Pipe
   const value = result.value
     ? { ...result.value, name: result.value.name ?? path.basename(file).replace(/\.ya?ml$/, "") }
     : undefined;
-  return { value, errors: result.errors, warnings: result.warnings };
+  return { value, errors: result.errors, warnings: result.warnings, locate: result.source.locate };
 }
 
 export interface LoadedPipeline {
   pipeline: Pipeline;
   file: string;
-  text: string;
+  /** Where a path of the file was written, for diagnostics found after loading. */
+  locate: YamlSource["locate"];
 }
 
 export async function loadPipeline(file: string): Promise<Validated<LoadedPipeline>> {
@@ -101,11 +98,11 @@ export async function loadPipeline(file: string): Promise<Validated<LoadedPipeli
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    return { value: undefined, errors: [unreadableFileDiagnostic(file, error)], warnings: [] };
+    return { value: undefined, errors: [unreadableFile(file, error)], warnings: [] };
   }
   const result = validatePipelineText(file, text);
   return {
-    value: result.value ? { pipeline: result.value, file, text } : undefined,
+    value: result.value ? { pipeline: result.value, file, locate: result.locate } : undefined,
     errors: result.errors,
     warnings: result.warnings,
   };

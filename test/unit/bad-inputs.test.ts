@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Diagnostic } from "../../src/model/diagnostics.js";
 import { validateCatalogText } from "../../src/model/load-catalog.js";
 import { validatePipelineText } from "../../src/model/load-pipeline.js";
 
@@ -10,6 +11,20 @@ interface Case {
   at: string;
   path: string;
   hint?: RegExp;
+}
+
+/** The first diagnostic is the case's: same code, position, field, file and hint. */
+function expectFirstError(errors: Diagnostic[], c: Case, file: string): void {
+  const first = errors[0];
+  expect(first, JSON.stringify(errors)).toBeDefined();
+  const at = `${first?.line}:${first?.column}`;
+  expect({ code: first?.code, at, path: first?.path }).toEqual({
+    code: c.code,
+    at: c.at,
+    path: c.path,
+  });
+  expect(first?.file).toBe(file);
+  if (c.hint) expect(first?.hint).toMatch(c.hint);
 }
 
 const head = "schemaVersion: 1\nimages:\n";
@@ -382,17 +397,7 @@ describe("bad catalogs give located, coded errors", () => {
   it.each(catalogCases)("$name → $code at $at", (c) => {
     const result = validateCatalogText("catalog.yaml", c.text);
     expect(result.value).toBeUndefined();
-    const first = result.errors[0];
-    expect(first, JSON.stringify(result.errors)).toBeDefined();
-    expect({ code: first?.code, at: `${first?.line}:${first?.column}`, path: first?.path }).toEqual(
-      {
-        code: c.code,
-        at: c.at,
-        path: c.path,
-      },
-    );
-    expect(first?.file).toBe("catalog.yaml");
-    if (c.hint) expect(first?.hint).toMatch(c.hint);
+    expectFirstError(result.errors, c, "catalog.yaml");
   });
 
   it("reports every problem at once, in file order", () => {
@@ -478,15 +483,7 @@ const pipelineCases: Case[] = [
 describe("bad pipelines give located, coded errors", () => {
   it.each(pipelineCases)("$name → $code at $at", (c) => {
     const result = validatePipelineText("pipelines/default.yaml", c.text);
-    const first = result.errors[0];
-    expect({ code: first?.code, at: `${first?.line}:${first?.column}`, path: first?.path }).toEqual(
-      {
-        code: c.code,
-        at: c.at,
-        path: c.path,
-      },
-    );
-    if (c.hint) expect(first?.hint).toMatch(c.hint);
+    expectFirstError(result.errors, c, "pipelines/default.yaml");
   });
 
   it("names the pipeline after its file by default", () => {
