@@ -1,7 +1,7 @@
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { loadProject, type PlanOptions, plan } from "../api.js";
-import { buildAll } from "../build.js";
+import { buildAll } from "../app/build.js";
+import { loadProject, type PlanOptions, plan } from "../app/plan.js";
 import { detect } from "../detect/detect.js";
 import type { BuildEvent } from "../engine/events.js";
 import { exitCodeFor } from "../engine/run.js";

@@ -1,5 +1,4 @@
-import { InvalidConfigError } from "../api.js";
-import { ExitCode, type HiltError, toHiltError } from "../errors.js";
+import { ExitCode, type HiltError, InvalidConfigError, toHiltError } from "../errors.js";
 import { formatDiagnostic } from "../model/diagnostics.js";
 import { failureResult } from "../report/result-schema.js";
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli/main.js";
-import { Hilt } from "../../src/dagger-module.js";
+import { Hilt } from "../../src/dagger/module.js";
 
 // CLI options that only make sense for a terminal or a local process, or are the module's
 // own way of passing the same thing (source directory instead of --catalog and cwd).
@@ -91,7 +91,7 @@ describe("the Dagger module mirrors the CLI", () => {
   });
 
   it("documents every function (dagger call --help shows it)", () => {
-    const source = readFileSync(new URL("../../src/dagger-module.ts", import.meta.url), "utf8");
+    const source = readFileSync(new URL("../../src/dagger/module.ts", import.meta.url), "utf8");
     const documented = [...source.matchAll(/\*\/\n\s+@func\(\)\n\s+async (\w+)/g)].map((m) => m[1]);
     const functions = [...source.matchAll(/@func\(\)\n\s+async (\w+)/g)].map((m) => m[1]);
     expect(documented).toEqual(functions);

@@ -2,7 +2,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DockerBackend } from "../../src/engine/docker/backend.js";
-import { exec } from "../../src/exec.js";
+import { exec } from "../../src/host/exec.js";
 import { planOf } from "../helpers/catalog.js";
 import { tempRepo } from "../helpers/cli.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exec } from "../../src/exec.js";
+import { exec } from "../../src/host/exec.js";
 
 describe("the process seam", () => {
   it("captures output and exit code without throwing", async () => {

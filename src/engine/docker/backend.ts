@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ExitCode, HiltError } from "../../errors.js";
-import { type ExecRequest, type ExecResult, exec } from "../../exec.js";
+import { type ExecRequest, type ExecResult, exec } from "../../host/exec.js";
 import type { PlanNode } from "../../plan/plan-schema.js";
 import type { Credentials } from "../../registry/credentials.js";
 import { PARENT_ARG, renderStepsDockerfile } from "../../render/dockerfile.js";

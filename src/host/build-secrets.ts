@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { BuildSecrets } from "./engine/backend.js";
+import type { BuildSecrets } from "../engine/backend.js";
 import { exec } from "./exec.js";
 
 export interface RegistryConfigOptions {

@@ -1,41 +1,23 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { v4 as uuidv4 } from "uuid";
-import { nativePlatform } from "./engine/platform.js";
-import { ExitCode, HiltError } from "./errors.js";
-import { contextDigest } from "./fs/context-digest.js";
-import { readGitInfo } from "./git.js";
-import { parentMap } from "./model/catalog-rules.js";
-import type { Catalog } from "./model/catalog-schema.js";
-import { type Diagnostic, formatDiagnostic } from "./model/diagnostics.js";
-import { type LoadedCatalog, loadCatalog } from "./model/load-catalog.js";
-import { checkPipelineTargets, type LoadedPipeline, loadPipeline } from "./model/load-pipeline.js";
-import { type Pipeline, pipelineSchema } from "./model/pipeline-schema.js";
-import { withAncestors } from "./plan/graph.js";
-import { contextOf, expandTargets, planBuild } from "./plan/plan.js";
-import type { BuildGraph } from "./plan/plan-schema.js";
-import { planServices } from "./plan/services.js";
-import type { GitInfo } from "./plan/tags.js";
-import { type PushTarget, parsePushTarget } from "./plan/targets.js";
-import { prepareServices } from "./services/prepare.js";
-
-/** Invalid user files: carries every diagnostic so front ends can print or serialise them. */
-export class InvalidConfigError extends HiltError {
-  readonly diagnostics: Diagnostic[];
-  constructor(diagnostics: Diagnostic[]) {
-    const first = diagnostics[0];
-    super(
-      first?.code ?? "INVALID_CONFIG",
-      `${diagnostics.length} problem${diagnostics.length === 1 ? "" : "s"} in ${first?.file ?? "configuration"}:\n${diagnostics.map(formatDiagnostic).join("\n")}`,
-      {
-        exitCode: ExitCode.invalidConfig,
-        hint: first?.hint ?? "fix the file and run `hilt validate`",
-      },
-    );
-    this.name = "InvalidConfigError";
-    this.diagnostics = diagnostics;
-  }
-}
+import { nativePlatform } from "../engine/platform.js";
+import { InvalidConfigError } from "../errors.js";
+import { contextDigest } from "../fs/context-digest.js";
+import { readGitInfo } from "../host/git.js";
+import { parentMap } from "../model/catalog-rules.js";
+import type { Catalog } from "../model/catalog-schema.js";
+import type { Diagnostic } from "../model/diagnostics.js";
+import { type LoadedCatalog, loadCatalog } from "../model/load-catalog.js";
+import { checkPipelineTargets, type LoadedPipeline, loadPipeline } from "../model/load-pipeline.js";
+import { type Pipeline, pipelineSchema } from "../model/pipeline-schema.js";
+import { withAncestors } from "../plan/graph.js";
+import { contextOf, expandTargets, planBuild } from "../plan/plan.js";
+import type { BuildGraph } from "../plan/plan-schema.js";
+import { planServices } from "../plan/services.js";
+import type { GitInfo } from "../plan/tags.js";
+import { type PushTarget, parsePushTarget } from "../plan/targets.js";
+import { prepareServices } from "../services/prepare.js";
 
 export interface ProjectOptions {
   /** Repository root; default the current directory. */

@@ -2,14 +2,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { argument, type Directory, dag, func, object, type Secret } from "@dagger.io/dagger";
-import { loadProject, looksLikePath, plan as planGraph } from "./api.js";
-import { buildAll as runBuildAll } from "./build.js";
-import { detect as detectServices } from "./detect/detect.js";
-import { DaggerBackend } from "./engine/dagger/backend.js";
-import { toBake } from "./export/bake.js";
-import { toMatrix } from "./export/matrix.js";
-import { generate as generateFiles } from "./generate/generate.js";
-import { resolveImage as resolve } from "./runtime/resolve-image.js";
+import { buildAll as runBuildAll } from "../app/build.js";
+import { loadProject, looksLikePath, plan as planGraph } from "../app/plan.js";
+import { detect as detectServices } from "../detect/detect.js";
+import { DaggerBackend } from "../engine/dagger/backend.js";
+import { toBake } from "../export/bake.js";
+import { toMatrix } from "../export/matrix.js";
+import { generate as generateFiles } from "../generate/generate.js";
+import { resolveImage as resolve } from "../runtime/resolve-image.js";
 
 const IGNORE = ["**/node_modules", "**/.git", "**/dist", "**/.venv", "**/__pycache__"];
 

@@ -1,17 +1,17 @@
 import { availableParallelism } from "node:os";
-import { type PlanOptions, type Project, plan } from "./api.js";
-import { prepareBuildSecrets, type RegistryConfigOptions } from "./build-secrets.js";
-import type { Backend } from "./engine/backend.js";
-import type { EventSink } from "./engine/events.js";
-import { stamp } from "./engine/events.js";
-import { runBuild } from "./engine/run.js";
-import { type EngineChoice, selectBackend } from "./engine/select.js";
-import type { Pipeline } from "./model/pipeline-schema.js";
-import type { BuildGraph } from "./plan/plan-schema.js";
-import type { PushTarget } from "./plan/targets.js";
-import { RegistryClient } from "./registry/client.js";
-import { type Credentials, credentialsFor } from "./registry/credentials.js";
-import type { HiltResult } from "./report/result-schema.js";
+import type { Backend } from "../engine/backend.js";
+import type { EventSink } from "../engine/events.js";
+import { stamp } from "../engine/events.js";
+import { runBuild } from "../engine/run.js";
+import { type EngineChoice, selectBackend } from "../engine/select.js";
+import { prepareBuildSecrets, type RegistryConfigOptions } from "../host/build-secrets.js";
+import type { Pipeline } from "../model/pipeline-schema.js";
+import type { BuildGraph } from "../plan/plan-schema.js";
+import type { PushTarget } from "../plan/targets.js";
+import { RegistryClient } from "../registry/client.js";
+import { type Credentials, credentialsFor } from "../registry/credentials.js";
+import type { HiltResult } from "../report/result-schema.js";
+import { type PlanOptions, type Project, plan } from "./plan.js";
 
 export interface BuildOptions extends PlanOptions, RegistryConfigOptions {
   engine?: EngineChoice;

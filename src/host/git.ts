@@ -1,5 +1,5 @@
+import type { GitInfo } from "../plan/tags.js";
 import { exec } from "./exec.js";
-import type { GitInfo } from "./plan/tags.js";
 
 async function git(cwd: string, ...args: string[]): Promise<string | undefined> {
   const result = await exec({ command: "git", args, cwd });
