@@ -12,6 +12,15 @@ export default defineConfig({
       },
       {
         test: {
+          // Hostile repositories, files, arguments, registries and protocol abuse (issue 9).
+          name: "adversarial",
+          include: ["test/adversarial/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 600_000,

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { BIN } from "../helpers/cli.js";
+import { NODE_ARGS } from "../helpers/cli.js";
 
 /** What test/env/up.sh set up; undefined when the end-to-end environment is absent. */
 export interface E2EEnv {
@@ -71,7 +71,7 @@ const baseEnv = () => ({ PATH: process.env.PATH ?? "", HOME: process.env.HOME ??
 
 /** Runs the real CLI as a spawning program would. */
 export function hiltRun(args: string[], cwd: string, env: Record<string, string> = {}): Run {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
+  const result = spawnSync(process.execPath, [...NODE_ARGS, ...args], {
     cwd,
     env: { ...baseEnv(), ...env },
     encoding: "utf8",
@@ -87,7 +87,10 @@ export function hiltRunAsync(
   env: Record<string, string> = {},
 ): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...baseEnv(), ...env } });
+    const child = spawn(process.execPath, [...NODE_ARGS, ...args], {
+      cwd,
+      env: { ...baseEnv(), ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {
@@ -107,7 +110,7 @@ export function hiltInterrupted(
   interruptWhen: RegExp,
 ): Promise<Run & { pid: number }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: baseEnv() });
+    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd, env: baseEnv() });
     let stdout = "";
     let stderr = "";
     let sent = false;

@@ -3,7 +3,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resultSchema } from "../../src/report/result-schema.js";
-import { BIN } from "../helpers/cli.js";
+import { NODE_ARGS } from "../helpers/cli.js";
 import { type E2EEnv, e2eEnv, REPO_ROOT, registryDigest, uniqueName } from "./env.js";
 
 const env = e2eEnv();
@@ -15,7 +15,7 @@ describe.skipIf(!env)("hilt mcp builds for real", () => {
     await client.connect(
       new StdioClientTransport({
         command: process.execPath,
-        args: [BIN, "mcp"],
+        args: [...NODE_ARGS, "mcp"],
         cwd: REPO_ROOT,
         env: { ...(process.env as Record<string, string>) },
       }),

@@ -4,7 +4,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { onTestFinished } from "vitest";
 
-export const BIN = path.resolve(import.meta.dirname, "../../bin/hilt.js");
+/** The CLI's sources: `node --import tsx` runs them, so no build step can leave them stale. */
+export const ENTRY = path.resolve(import.meta.dirname, "cli-entry.ts");
+// Resolved here: node resolves --import from the child's working directory, often a temp folder.
+export const NODE_ARGS = ["--import", import.meta.resolve("tsx"), ENTRY];
 
 export interface CliResult {
   status: number | null;
@@ -16,7 +19,7 @@ export function hilt(
   args: string[],
   options: { cwd?: string; env?: Record<string, string> } = {},
 ): CliResult {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
+  const result = spawnSync(process.execPath, [...NODE_ARGS, ...args], {
     cwd: options.cwd ?? path.resolve(import.meta.dirname, "../.."),
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...options.env },
     encoding: "utf8",

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { planSchema } from "../../src/plan/plan-schema.js";
-import { BIN, hilt, tempRepo } from "../helpers/cli.js";
+import { hilt, NODE_ARGS, tempRepo } from "../helpers/cli.js";
 
 const good =
   "schemaVersion: 1\nimages:\n  base:\n    from: debian:bookworm-slim\n  child:\n    from: base\n";
@@ -123,7 +123,10 @@ describe("hilt CLI", () => {
   it("exits quietly when the reader closes stdout early", () => {
     const result = spawnSync(
       "sh",
-      ["-c", `"${process.execPath}" "${BIN}" plan --json | head -c 10`],
+      [
+        "-c",
+        `"${process.execPath}" ${NODE_ARGS.map((a) => `"${a}"`).join(" ")} plan --json | head -c 10`,
+      ],
       { encoding: "utf8" },
     );
     expect(result.stdout).toBe('{\n  "schem');

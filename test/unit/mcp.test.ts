@@ -2,7 +2,7 @@ import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN } from "../helpers/cli.js";
+import { NODE_ARGS } from "../helpers/cli.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -17,7 +17,7 @@ describe("hilt mcp, driven by the MCP SDK's client", () => {
     await client.connect(
       new StdioClientTransport({
         command: process.execPath,
-        args: [BIN, "mcp"],
+        args: [...NODE_ARGS, "mcp"],
         cwd: ROOT,
         stderr: "pipe",
       }),
