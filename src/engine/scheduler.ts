@@ -25,7 +25,14 @@ export async function runGraph<T>(options: {
       outcomes.set(node, outcome);
       options.onSettled?.(node, outcome);
     };
+    // Repeats until a pass changes nothing: a skip can unblock (skip) a node listed earlier.
     const pump = () => {
+      let changed = true;
+      while (changed) changed = pass();
+      if (waiting.size === 0 && running === 0) resolve(outcomes);
+    };
+    const pass = (): boolean => {
+      let changed = false;
       for (const node of [...waiting]) {
         const parents = parentsOf(node).filter((p) => nodes.includes(p));
         const blocked = parents.find((p) => {
@@ -35,11 +42,13 @@ export async function runGraph<T>(options: {
         if (blocked !== undefined) {
           waiting.delete(node);
           settle(node, { status: "skipped", reason: `parent ${blocked} did not build` });
+          changed = true;
           continue;
         }
         if (signal?.aborted) {
           waiting.delete(node);
           settle(node, { status: "skipped", reason: "interrupted" });
+          changed = true;
           continue;
         }
         if (running >= options.concurrency) continue;
@@ -47,8 +56,8 @@ export async function runGraph<T>(options: {
         waiting.delete(node);
         running++;
         const values = new Map(parents.map((p) => [p, (outcomes.get(p) as { value: T }).value]));
-        options
-          .work(node, values)
+        Promise.resolve()
+          .then(() => options.work(node, values))
           .then(
             (value) => settle(node, { status: "done", value }),
             (error: unknown) => settle(node, { status: "failed", error }),
@@ -58,7 +67,7 @@ export async function runGraph<T>(options: {
             pump();
           });
       }
-      if (waiting.size === 0 && running === 0) resolve(outcomes);
+      return changed;
     };
     signal?.addEventListener("abort", pump, { once: true });
     pump();
