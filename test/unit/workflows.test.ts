@@ -15,6 +15,7 @@ interface Step {
   uses?: string;
   run?: string;
   with?: Record<string, string>;
+  env?: Record<string, string>;
   if?: string;
 }
 const steps = (file: string): Step[] => {
@@ -34,10 +35,30 @@ describe("GitHub Actions files", () => {
     expect(result.status, result.stdout + result.stderr).toBe(0);
   });
 
-  it.each(FILES)("%s pins every action to a version or a commit", (file) => {
+  it.each(FILES)("%s pins every action to a full commit SHA, its version in a comment", (file) => {
+    const uses = read(file)
+      .split("\n")
+      .filter((line) => /^\s*(- )?uses:/.test(line));
+    expect(uses.length).toBeGreaterThan(0);
+    for (const line of uses)
+      expect(line).toMatch(/uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+  });
+
+  it.each(FILES)("%s puts no expression into a dagger argument or a script", (file) => {
+    // dagger-for-github pastes `args` into a shell script; a branch name there could run commands.
     for (const step of steps(file)) {
-      if (step.uses) expect(step.uses).toMatch(/@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/);
+      expect(step.with?.args ?? "").not.toContain("${{");
+      expect(step.run ?? "").not.toContain("${{");
     }
+  });
+
+  it("checks out without leaving the token on disk", () => {
+    const checkouts = FILES.filter((f) => f !== "action.yml")
+      .flatMap((f) => steps(f))
+      .filter((s) => s.uses?.startsWith("actions/checkout@"));
+    expect(checkouts.length).toBeGreaterThan(0);
+    for (const step of checkouts)
+      expect((step.with as Record<string, unknown>)["persist-credentials"]).toBe(false);
   });
 
   it("pins Dagger to the SDK version Hilt uses", () => {
@@ -69,7 +90,10 @@ describe("GitHub Actions files", () => {
 
   it("publish: GHCR with packages write on main and v* tags, ttl.sh for pull requests, two platforms", () => {
     const doc = parse(read(".github/workflows/publish.yml"));
-    expect(doc.permissions).toMatchObject({ packages: "write" });
+    expect(doc.permissions).toEqual({});
+    expect(doc.jobs.ghcr.permissions).toEqual({ contents: "read", packages: "write" });
+    expect(doc.jobs.ttl.permissions).toEqual({ contents: "read" });
+    expect(doc.jobs.ttl.if).toBe("github.event_name == 'pull_request'");
     expect(doc.on.push).toEqual({ branches: ["main"], tags: ["v*"] });
     expect(doc.on).toHaveProperty("pull_request");
     const all = steps(".github/workflows/publish.yml");
@@ -78,6 +102,8 @@ describe("GitHub Actions files", () => {
     expect(ghcr?.with?.args).toMatch(/--push ghcr .*--platform linux\/amd64,linux\/arm64/s);
     expect(ghcr?.with?.args).toContain("--password env://GHCR_TOKEN");
     expect(pr?.with?.args).toContain("--push ttl.sh");
+    expect(pr?.with?.args).toContain('--branch "$HILT_BRANCH"');
+    expect(pr?.env?.HILT_BRANCH).toBe("${{ github.head_ref }}");
   });
 
   it("ci: lint, types, unit tests, the end-to-end tier and a Dagger job", () => {
