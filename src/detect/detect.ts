@@ -1,5 +1,7 @@
 import path from "node:path";
 import { load } from "js-yaml";
+import picomatch from "picomatch";
+import { isSafeName } from "../fs/untrusted.js";
 import { toNameComponent } from "../model/oci.js";
 import { analyzeGo } from "./go.js";
 import { analyzeNode, type PackageJson, parsePackageJson } from "./node.js";
@@ -37,41 +39,66 @@ function rootPackage(view: RepoView): PackageJson | undefined {
   return parsePackageJson(view.read("package.json"));
 }
 
-/** Workspace globs of npm/yarn/bun (package.json) and pnpm (pnpm-workspace.yaml). */
+/** Workspace globs of npm/yarn/bun (package.json) and pnpm (pnpm-workspace.yaml), negations too. */
 function workspaceGlobs(view: RepoView): string[] {
-  const pkg = rootPackage(view);
-  const fromPkg = Array.isArray(pkg?.workspaces)
-    ? pkg.workspaces
-    : (pkg?.workspaces?.packages ?? []);
+  const fromPkg = rootPackage(view)?.workspaces ?? [];
   let fromPnpm: string[] = [];
   const pnpm = view.read("pnpm-workspace.yaml");
   if (pnpm) {
     try {
-      const doc = load(pnpm) as { packages?: unknown };
+      const doc = load(pnpm) as { packages?: unknown } | null;
       if (Array.isArray(doc?.packages))
         fromPnpm = doc.packages.filter((p): p is string => typeof p === "string");
     } catch {}
   }
-  return [...fromPkg, ...fromPnpm].filter((g) => !g.startsWith("!"));
+  return [...fromPkg, ...fromPnpm];
 }
 
-function expandGlob(view: RepoView, glob: string): string[] {
-  const clean = glob
-    .replace(/^\.\//, "")
-    .replace(/\/\*\*$/, "/*")
-    .replace(/\/$/, "");
-  if (!clean.includes("*")) return view.list(clean) ? [clean] : [];
-  const star = clean.indexOf("*");
-  const parent = clean.slice(0, clean.lastIndexOf("/", star)) || ".";
-  const pattern = new RegExp(
-    `^${clean
-      .slice(parent === "." ? 0 : parent.length + 1)
-      .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
-      .replace(/\*/g, "[^/]*")}$`,
-  );
-  return (view.list(parent)?.dirs ?? [])
-    .filter((d) => pattern.test(d) && !SKIPPED_DIRS.has(d))
-    .map((d) => joinPath(parent, d));
+/** How deep `**` in a workspace glob is followed, and how many folders it may visit. */
+const WORKSPACE_DEPTH = 6;
+const WORKSPACE_FOLDERS = 5000;
+
+/** Folders matched by workspace globs (picomatch: `*`, `**`, braces, `!` negations). */
+function workspaceDirs(view: RepoView, globs: readonly string[], warnings: string[]): string[] {
+  const clean = (g: string) =>
+    g
+      .trim()
+      .replace(/^(\.\/)+/, "")
+      .replace(/\/+$/, "");
+  const include = globs.filter((g) => !g.startsWith("!")).map(clean);
+  const exclude = globs.filter((g) => g.startsWith("!")).map((g) => clean(g.slice(1)));
+  const excluded = exclude.length > 0 ? picomatch(exclude) : () => false;
+  const out = new Set<string>();
+  let visited = 0;
+  const keep = (dir: string, matches: (d: string) => boolean) => {
+    if (!matches(dir) || excluded(dir)) return;
+    if (hasManifest(new Set(view.list(dir)?.files ?? []))) out.add(dir);
+  };
+  const walk = (dir: string, depth: number, matches: (d: string) => boolean) => {
+    for (const sub of view.list(dir)?.dirs ?? []) {
+      if (SKIPPED_DIRS.has(sub) || sub.startsWith(".")) continue;
+      if (++visited > WORKSPACE_FOLDERS) return;
+      const rel = joinPath(dir, sub);
+      keep(rel, matches);
+      if (depth > 1) walk(rel, depth - 1, matches);
+    }
+  };
+  for (const glob of include) {
+    if (glob === "" || glob.startsWith("/") || glob.split("/").includes("..")) {
+      warnings.push(`workspace glob ${JSON.stringify(glob)} leaves the repository; ignored`);
+      continue;
+    }
+    const scan = picomatch.scan(glob);
+    if (!scan.isGlob) {
+      keep(glob, () => true);
+      continue;
+    }
+    const depth = scan.glob.includes("**") ? WORKSPACE_DEPTH : scan.glob.split("/").length;
+    walk(scan.base || ".", depth, picomatch(glob));
+  }
+  if (visited > WORKSPACE_FOLDERS)
+    warnings.push(`workspace globs match over ${WORKSPACE_FOLDERS} folders; the rest is ignored`);
+  return [...out];
 }
 
 function hasManifest(files: Set<string>): boolean {
@@ -84,33 +111,60 @@ function hasManifest(files: Set<string>): boolean {
   );
 }
 
-/** Dockerfiles named by a compose file: folder → Dockerfile path. */
+/** A repository-relative path from a file, normalized; undefined when it leaves the repository. */
+function insidePath(value: string): string | undefined {
+  const normal = path.posix.normalize(value.replace(/\/+$/, "") || ".");
+  if (path.posix.isAbsolute(normal) || normal === ".." || normal.startsWith("../")) return;
+  if (!isSafeName(normal)) return;
+  return normal;
+}
+
+/** A value from a file, for a warning: quoted and cut short. */
+const shown = (value: string) =>
+  JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+
+/** Dockerfiles named by a compose file: folder → Dockerfile path (never one outside the repository). */
 function composeDockerfiles(view: RepoView, warnings: string[]): Map<string, Fact<string>> {
   const out = new Map<string, Fact<string>>();
   for (const file of COMPOSE_FILES) {
     const text = view.read(file);
     if (!text) continue;
-    let doc: {
-      services?: Record<string, { build?: string | { context?: string; dockerfile?: string } }>;
-    };
+    let doc: unknown;
     try {
-      doc = load(text) as typeof doc;
+      doc = load(text);
     } catch {
       warnings.push(`${file}: not valid YAML; ignored`);
-      continue;
+      break;
     }
-    for (const [name, svc] of Object.entries(doc?.services ?? {})) {
-      const build = typeof svc?.build === "string" ? { context: svc.build } : svc?.build;
+    const services = (doc as { services?: unknown } | null)?.services;
+    if (services === null || typeof services !== "object" || Array.isArray(services)) break;
+    for (const [name, svc] of Object.entries(services)) {
+      const raw = (svc as { build?: unknown } | null)?.build;
+      const build =
+        typeof raw === "string"
+          ? { context: raw }
+          : raw !== null && typeof raw === "object"
+            ? (raw as { context?: unknown; dockerfile?: unknown })
+            : undefined;
       if (!build) continue;
-      const context = path.posix.normalize(build.context ?? ".").replace(/\/$/, "");
-      if (context.startsWith("..")) {
-        warnings.push(`${file}: service ${name} builds from outside the repository; ignored`);
+      const field = `services.${name}.build`;
+      if (build.context !== undefined && typeof build.context !== "string") continue;
+      if (build.dockerfile !== undefined && typeof build.dockerfile !== "string") continue;
+      const context = insidePath(build.context ?? ".");
+      if (context === undefined) {
+        warnings.push(
+          `PATH_OUTSIDE_ROOT: ${file}: ${field}.context ${shown(build.context ?? "")} leaves the repository; not used`,
+        );
         continue;
       }
-      out.set(
-        context,
-        fact(joinPath(context, build.dockerfile ?? "Dockerfile"), `${file}#services.${name}.build`),
-      );
+      const dockerfile = insidePath(joinPath(context, build.dockerfile ?? "Dockerfile"));
+      if (dockerfile === undefined) {
+        warnings.push(
+          `PATH_OUTSIDE_ROOT: ${file}: ${field}.dockerfile ${shown(build.dockerfile ?? "")} leaves the repository; not read`,
+        );
+        continue;
+      }
+      out.set(context, fact(dockerfile, `${file}#${field}`));
     }
     break;
   }
@@ -133,7 +187,9 @@ function analyze(
   if (files.has("package.json")) {
     const pkg = parsePackageJson(view.read(joinPath(dir, "package.json")));
     if (!pkg) {
-      warnings.push(`${joinPath(dir, "package.json")}: not valid JSON; language unknown`);
+      // An unreadable file was already named by the view (too large, not a regular file).
+      if (view.read(joinPath(dir, "package.json")) !== undefined)
+        warnings.push(`${joinPath(dir, "package.json")}: not valid JSON; language unknown`);
       return {
         analysis: { language: fact("unknown", joinPath(dir, "package.json")), spa: false },
         isService: false,
@@ -179,7 +235,7 @@ function roleOf(name: string, analysis: Analysis): Fact<Role> {
 }
 
 /** Folders that may hold a service: the root, first-level folders, workspaces, pairs one level down. */
-function candidateDirs(view: RepoView): string[] {
+function candidateDirs(view: RepoView, warnings: string[]): string[] {
   const out = new Set<string>(["."]);
   const top = (view.list(".")?.dirs ?? []).filter(
     (d) => !SKIPPED_DIRS.has(d) && !d.startsWith("."),
@@ -198,7 +254,7 @@ function candidateDirs(view: RepoView): string[] {
       }
     }
   }
-  for (const glob of workspaceGlobs(view)) for (const dir of expandGlob(view, glob)) out.add(dir);
+  for (const dir of workspaceDirs(view, workspaceGlobs(view), warnings)) out.add(dir);
   return [...out].sort();
 }
 
@@ -212,9 +268,9 @@ function serviceName(dir: string, view: RepoView, rootName: string): string {
 export function detectServices(view: RepoView, rootName = "app"): DetectResult {
   const warnings: string[] = [];
   const compose = composeDockerfiles(view, warnings);
-  const workspaceRoot = workspaceGlobs(view).length > 0;
+  const workspaceRoot = workspaceGlobs(view).some((g) => !g.startsWith("!"));
   const services: Service[] = [];
-  for (const dir of candidateDirs(view)) {
+  for (const dir of candidateDirs(view, warnings)) {
     const files = new Set(view.list(dir)?.files ?? []);
     const dockerfileName = DOCKERFILES.find((d) => files.has(d));
     const existing = dockerfileName
@@ -232,10 +288,17 @@ export function detectServices(view: RepoView, rootName = "app"): DetectResult {
       context: workspaceContext(dir, analysis) ?? fact(dir, "the service folder"),
     };
     if (existing) {
-      service.dockerfile = existing;
+      // Reused only when it is a regular file inside the repository (the view checks real paths).
       const text = view.read(existing.value);
-      const port = text ? exposedPort(text, existing.value) : undefined;
-      if (port) service.port = port;
+      if (text === undefined) {
+        warnings.push(
+          `${existing.source}: ${existing.value} is not a readable regular file inside the repository; not reused`,
+        );
+      } else {
+        service.dockerfile = existing;
+        const port = exposedPort(text, existing.value);
+        if (port) service.port = port;
+      }
     }
     services.push(service);
   }

@@ -11,19 +11,54 @@ export interface PackageJson {
   devDependencies?: Record<string, string>;
   engines?: Record<string, string>;
   packageManager?: string;
-  workspaces?: string[] | { packages?: string[] };
+  /** Workspace globs, from either `workspaces` or `workspaces.packages`. */
+  workspaces?: string[];
 }
 
-export function parsePackageJson(text: string | undefined): PackageJson | undefined {
-  if (text === undefined) return undefined;
+function stringRecord(value: unknown): Record<string, string> | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [key, item] of Object.entries(value)) if (typeof item === "string") out[key] = item;
+  return out;
+}
+
+const text = (value: unknown): string | undefined =>
+  typeof value === "string" ? value : undefined;
+const strings = (value: unknown): string[] | undefined =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : undefined;
+
+/**
+ * package.json from an untrusted repository, kept to the fields detection uses and to their
+ * documented types: a field of the wrong type is dropped rather than trusted.
+ */
+export function parsePackageJson(source: string | undefined): PackageJson | undefined {
+  if (source === undefined) return undefined;
+  let value: unknown;
   try {
-    const value = JSON.parse(text) as unknown;
-    return value !== null && typeof value === "object" && !Array.isArray(value)
-      ? (value as PackageJson)
-      : undefined;
+    value = JSON.parse(source);
   } catch {
     return undefined;
   }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const raw = value as Record<string, unknown>;
+  const pkg: PackageJson = {};
+  const name = text(raw.name);
+  const main = text(raw.main);
+  const packageManager = text(raw.packageManager);
+  if (name !== undefined) pkg.name = name;
+  if (main !== undefined) pkg.main = main;
+  if (packageManager !== undefined) pkg.packageManager = packageManager;
+  for (const key of ["scripts", "dependencies", "devDependencies", "engines"] as const) {
+    const record = stringRecord(raw[key]);
+    if (record) pkg[key] = record;
+  }
+  const workspaces =
+    strings(raw.workspaces) ??
+    (raw.workspaces !== null && typeof raw.workspaces === "object"
+      ? strings((raw.workspaces as Record<string, unknown>).packages)
+      : undefined);
+  if (workspaces) pkg.workspaces = workspaces;
+  return pkg;
 }
 
 const LOCKFILES: { file: string; manager: PackageManager; needs?: string }[] = [
@@ -113,6 +148,9 @@ const FRAMEWORKS: { dep: string; name: string; spa: boolean; port: number; outpu
   { dep: "@vue/cli-service", name: "vue-cli", spa: true, port: 8080, output: "dist" },
 ];
 
+/** An entry file that can stand unquoted in a start command: no shell syntax, no spaces. */
+const SAFE_ENTRY = /^[\w@+-][\w./@+-]*$/;
+
 /** Files a Node server usually starts from, in the order they are tried for a port. */
 function entryCandidates(pkg: PackageJson): string[] {
   const fromStart = /\b(?:node|nodemon|tsx|ts-node|bun)\s+([\w./-]+\.[cm]?[jt]s)\b/.exec(
@@ -133,7 +171,9 @@ function entryCandidates(pkg: PackageJson): string[] {
     "src/main.ts",
     "src/app.ts",
     "src/app.js",
-  ].map((f) => f.replace(/^\.\//, ""));
+  ]
+    .map((f) => f.replace(/^\.\//, ""))
+    .filter((f) => SAFE_ENTRY.test(f) && !f.split("/").includes(".."));
 }
 
 /** What a Node (or Bun) folder is: a service or a library, and how to build and run it. */

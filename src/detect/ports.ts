@@ -2,8 +2,9 @@ import { type Fact, fact } from "./types.js";
 
 /** EXPOSE of a Dockerfile (the first TCP port). */
 export function exposedPort(dockerfile: string, file: string): Fact<number> | undefined {
-  const match = /^\s*EXPOSE\s+(\d+)(?:\/tcp)?/im.exec(dockerfile);
-  return match ? fact(Number(match[1]), `${file}#EXPOSE`) : undefined;
+  const match = /^\s*EXPOSE\s+(\d{1,5})(?:\/tcp)?\b/im.exec(dockerfile);
+  const port = Number(match?.[1]);
+  return port >= 1 && port <= 65535 ? fact(port, `${file}#EXPOSE`) : undefined;
 }
 
 const SOURCE_PATTERNS: { pattern: RegExp; what: string }[] = [

@@ -1,6 +1,7 @@
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { ExitCode, HiltError } from "../errors.js";
+import { isSafeName, readRegularFile } from "../fs/untrusted.js";
 
 /** Folders never looked into: dependencies, VCS data, build output, vendored code. */
 export const SKIPPED_DIRS = new Set([
@@ -44,13 +45,29 @@ export interface RepoView {
   warnings: string[];
 }
 
-const MAX_READ = 512 * 1024;
+/** Manifests and sources read by detection are small; anything larger is refused. */
+export const MAX_READ = 512 * 1024;
 
 function join(dir: string, name: string): string {
   return dir === "." || dir === "" ? name : `${dir}/${name}`;
 }
 
-/** A view of a folder on disk. Symlinks pointing outside the repository are never followed. */
+/** Why a file could not be read, for a warning that names the file and never its contents. */
+function unreadable(file: string, error: unknown): string {
+  if (error instanceof HiltError) {
+    if (error.code === "FILE_TOO_LARGE") return `${error.message}; ignored`;
+    if (error.code === "NOT_A_REGULAR_FILE")
+      return `${file} is not a regular file (a FIFO, socket or device); ignored`;
+    return `${error.message}; ignored`;
+  }
+  return `${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"}); ignored`;
+}
+
+/**
+ * A view of a folder on disk. Only regular files inside the repository are read (real paths, so
+ * no link leads out; never a FIFO, socket or device; at most MAX_READ bytes); folders reached
+ * through a symbolic link are not listed; names holding control characters are left out.
+ */
 export function diskRepo(rootInput: string): RepoView {
   const root = path.resolve(rootInput);
   let stat: ReturnType<typeof statSync>;
@@ -60,7 +77,7 @@ export function diskRepo(rootInput: string): RepoView {
     const code = (error as NodeJS.ErrnoException).code;
     throw new HiltError(
       code === "ENOENT" ? "PATH_NOT_FOUND" : "PATH_UNREADABLE",
-      `${rootInput}: ${code === "ENOENT" ? "no such folder" : (error as Error).message}`,
+      `${rootInput}: ${code === "ENOENT" ? "no such folder" : `cannot be read (${code})`}`,
       {
         exitCode: ExitCode.usage,
         hint: "pass the path of a repository folder",
@@ -75,32 +92,50 @@ export function diskRepo(rootInput: string): RepoView {
   }
   const realRoot = realpathSync(root);
   const warnings: string[] = [];
-  const inside = (relative: string): boolean => {
-    try {
-      const real = realpathSync(path.join(root, relative));
-      return real === realRoot || real.startsWith(`${realRoot}${path.sep}`);
-    } catch {
-      return false;
-    }
+  const warned = new Set<string>();
+  const warn = (key: string, text: string) => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    warnings.push(text);
+  };
+  const insideReal = (real: string) =>
+    real === realRoot || real.startsWith(`${realRoot}${path.sep}`);
+  const isLexicallyInside = (relative: string) => {
+    const normal = path.posix.normalize(relative);
+    return !path.posix.isAbsolute(normal) && normal !== ".." && !normal.startsWith("../");
   };
   const listCache = new Map<string, DirListing | undefined>();
+  const readCache = new Map<string, string | undefined>();
   return {
     warnings,
     list(dir) {
       if (listCache.has(dir)) return listCache.get(dir);
       let listing: DirListing | undefined;
       try {
+        if (!isLexicallyInside(dir)) throw new Error("outside");
+        const full = path.join(realRoot, dir);
+        // A folder reached through a link is not listed: its real path must be its own path.
+        if (realpathSync(full) !== full) throw new Error("through a link");
         const files: string[] = [];
         const dirs: string[] = [];
-        for (const entry of readdirSync(path.join(root, dir), { withFileTypes: true })) {
+        for (const entry of readdirSync(full, { withFileTypes: true })) {
           const rel = join(dir, entry.name);
+          if (!isSafeName(entry.name)) {
+            warn(rel, `${JSON.stringify(rel)}: name holds control characters; ignored`);
+            continue;
+          }
           if (entry.isSymbolicLink()) {
-            if (!inside(rel)) {
-              warnings.push(`${rel}: symlink points outside the repository; ignored`);
+            let real: string;
+            try {
+              real = realpathSync(path.join(full, entry.name));
+            } catch {
               continue;
             }
-            const target = lstatSync(path.join(root, rel)) && statSync(path.join(root, rel));
-            if (target.isFile()) files.push(entry.name);
+            if (!insideReal(real)) {
+              warn(rel, `${rel}: symlink points outside the repository; ignored`);
+              continue;
+            }
+            if (lstatSync(real).isFile()) files.push(entry.name);
             // Symlinked folders are not descended into: the real folder is seen on its own.
             continue;
           }
@@ -110,7 +145,8 @@ export function diskRepo(rootInput: string): RepoView {
         listing = { files: files.sort(), dirs: dirs.sort() };
       } catch (error) {
         if (dir === ".") {
-          throw new HiltError("PATH_UNREADABLE", `${rootInput}: ${(error as Error).message}`, {
+          const code = (error as NodeJS.ErrnoException).code ?? "error";
+          throw new HiltError("PATH_UNREADABLE", `${rootInput}: cannot be listed (${code})`, {
             exitCode: ExitCode.usage,
             hint: "check the folder's permissions",
           });
@@ -121,14 +157,20 @@ export function diskRepo(rootInput: string): RepoView {
       return listing;
     },
     read(file) {
-      if (!inside(file)) return undefined;
+      if (readCache.has(file)) return readCache.get(file);
+      let text: string | undefined;
       try {
-        const full = path.join(root, file);
-        if (statSync(full).size > MAX_READ) return undefined;
-        return readFileSync(full, "utf8");
-      } catch {
-        return undefined;
+        const real = isLexicallyInside(file) ? realpathSync(path.join(realRoot, file)) : "";
+        if (!insideReal(real)) warn(file, `${file}: leads outside the repository; not read`);
+        else text = readRegularFile(real, { display: file, maxBytes: MAX_READ }).toString("utf8");
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        // A missing file is the common case (detection probes for them): no warning.
+        const missing = !(error instanceof HiltError) && (code === "ENOENT" || code === "ENOTDIR");
+        if (!missing) warn(file, unreadable(file, error));
       }
+      readCache.set(file, text);
+      return text;
     },
   };
 }

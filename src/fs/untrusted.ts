@@ -1,6 +1,8 @@
+import { createHash } from "node:crypto";
 import {
   closeSync,
   constants,
+  fchmodSync,
   fstatSync,
   lstatSync,
   mkdirSync,
@@ -93,6 +95,26 @@ export function isSafeName(name: string): boolean {
   return !/[\u0000-\u001f\u007f]/.test(name);
 }
 
+/**
+ * True when a repository path can stand unquoted in a Dockerfile COPY or WORKDIR line or a
+ * generated script: letters, digits and `. _ - @ +` in folders split by `/`; nothing a shell or
+ * the Dockerfile parser would read as a quote, variable, escape or separator.
+ */
+export function isPlainPath(value: string): boolean {
+  return /^[\p{L}\p{N}._@+-]+(?:\/[\p{L}\p{N}._@+-]+)*$/u.test(value) && !value.startsWith("-");
+}
+
+/** A name Hilt will not render into a Dockerfile line that cannot quote it. */
+export function unplainPath(value: string, where: string): HiltError {
+  return new HiltError(
+    "UNSAFE_NAME",
+    `${JSON.stringify(value)} cannot be written into ${where} of a generated Dockerfile`,
+    {
+      hint: "rename the folder to letters, digits and . _ - @ + (or write the Dockerfile yourself)",
+    },
+  );
+}
+
 export interface ReadOptions {
   maxBytes?: number;
   /** How the file is named in errors; defaults to its path. */
@@ -148,10 +170,82 @@ export function readInside(root: string, relative: string, options: ReadOptions 
   }
 }
 
+/** A failed write as a user error: the folder is read-only, the name too long, and so on. */
+function writeFailed(relative: string, error: unknown): HiltError {
+  if (error instanceof HiltError) return error;
+  const code = (error as NodeJS.ErrnoException).code ?? "unknown";
+  const why: Record<string, string> = {
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    EROFS: "the file system is read-only",
+    ENAMETOOLONG: "the name is too long",
+    EISDIR: "a folder is in the way",
+    ENOTDIR: "a file is in the way of a folder",
+    ENOSPC: "no space left on the device",
+    EEXIST: "something appeared there while writing",
+    ELOOP: "a symbolic link is in the way",
+  };
+  return new HiltError("WRITE_FAILED", `cannot write ${relative}: ${why[code] ?? code}`, {
+    hint: "check the folder's permissions and free space, or use --stdout to print instead",
+  });
+}
+
 /**
- * Writes a regular file inside `root`: never through a symlink (the last component is opened
- * with O_NOFOLLOW, the folders above are resolved and checked), never replacing anything but a
- * regular file, and never an existing file unless `overwrite`.
+ * Checks where `relative` would be written: its folders are real folders inside root (none is a
+ * symbolic link, dangling or not), and the file itself is absent or a regular file. Returns the
+ * absolute path and whether a file is there already. Creates nothing.
+ */
+export function writeTarget(root: string, relative: string): { full: string; exists: boolean } {
+  for (const part of relative.split("/")) if (!isSafeName(part)) throw unsafeName(relative);
+  const base = realRoot(root);
+  const joined = path.resolve(base, relative);
+  if (!isInside(base, joined) || joined === base) throw outside(relative, root);
+  try {
+    let at = base;
+    for (const part of path.relative(base, path.dirname(joined)).split(path.sep)) {
+      if (part === "") continue;
+      at = path.join(at, part);
+      let stat: ReturnType<typeof lstatSync>;
+      try {
+        stat = lstatSync(at);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") break;
+        throw error;
+      }
+      if (stat.isSymbolicLink())
+        throw new HiltError("PATH_OUTSIDE_ROOT", `${relative}: a folder on its way is a link`, {
+          hint: "Hilt writes only into real folders of the repository, never through links",
+        });
+      if (!stat.isDirectory())
+        throw new HiltError("WOULD_OVERWRITE", `${relative}: ${at} is not a folder`, {
+          hint: "remove or rename the file that is in the way",
+        });
+    }
+    let existing: ReturnType<typeof lstatSync> | undefined;
+    try {
+      existing = lstatSync(joined);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw error;
+    }
+    if (existing?.isSymbolicLink())
+      throw new HiltError("WOULD_OVERWRITE", `${relative} is a symbolic link; not replaced`, {
+        hint: "remove the link (Hilt never writes through or over a symbolic link)",
+      });
+    if (existing && !existing.isFile())
+      throw new HiltError("WOULD_OVERWRITE", `${relative} exists and is not a regular file`, {
+        hint: "remove it or move it away",
+      });
+    return { full: joined, exists: existing !== undefined };
+  } catch (error) {
+    throw writeFailed(relative, error);
+  }
+}
+
+/**
+ * Writes a regular file inside `root`: never through a symlink (no folder on the way is a link,
+ * the file is opened with O_NOFOLLOW), never replacing anything but a regular file, and never an
+ * existing file unless `overwrite`. Every failure is a coded user error.
  */
 export function writeInside(
   root: string,
@@ -159,38 +253,64 @@ export function writeInside(
   content: string,
   options: { overwrite: boolean; mode?: number },
 ): void {
-  for (const part of relative.split("/")) if (!isSafeName(part)) throw unsafeName(relative);
-  const full = resolveInside(root, relative);
-  const dir = path.dirname(full);
-  mkdirSync(dir, { recursive: true });
-  // mkdir may have followed nothing new, but a folder swapped for a link must still be refused.
-  if (!isInside(realRoot(root), realpathSync(dir))) throw outside(relative, root);
-  let existing: ReturnType<typeof lstatSync> | undefined;
+  const { full, exists } = writeTarget(root, relative);
+  if (exists && !options.overwrite)
+    throw new HiltError("WOULD_OVERWRITE", `would overwrite ${relative}`, {
+      hint: "pass --force to replace it, or --stdout to print instead",
+    });
   try {
-    existing = lstatSync(full);
-  } catch {}
-  if (existing) {
-    if (existing.isSymbolicLink())
-      throw new HiltError("WOULD_OVERWRITE", `${relative} is a symbolic link; not replaced`, {
-        hint: "remove the link (Hilt never writes through or over a symbolic link)",
-      });
-    if (!existing.isFile())
-      throw new HiltError("WOULD_OVERWRITE", `${relative} exists and is not a regular file`, {
-        hint: "remove it or move it away",
-      });
-    if (!options.overwrite)
-      throw new HiltError("WOULD_OVERWRITE", `would overwrite ${relative}`, {
-        hint: "pass --force to replace it, or --stdout to print instead",
-      });
+    const base = realRoot(root);
+    let at = base;
+    for (const part of path.relative(base, path.dirname(full)).split(path.sep)) {
+      if (part === "") continue;
+      at = path.join(at, part);
+      try {
+        mkdirSync(at);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      }
+      // A folder swapped for a link between the check and here is still refused.
+      if (!lstatSync(at).isDirectory()) throw outside(relative, root);
+    }
+    if (!isInside(base, realpathSync(path.dirname(full)))) throw outside(relative, root);
+    const flags =
+      constants.O_WRONLY |
+      constants.O_CREAT |
+      constants.O_NOFOLLOW |
+      constants.O_NONBLOCK |
+      (exists ? constants.O_TRUNC : constants.O_EXCL);
+    const fd = openSync(full, flags, options.mode ?? 0o644);
+    try {
+      if (!fstatSync(fd).isFile()) throw outside(relative, root);
+      writeSync(fd, content);
+      if (options.mode !== undefined) fchmodSync(fd, options.mode);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    throw writeFailed(relative, error);
   }
-  const flags =
-    constants.O_WRONLY |
-    constants.O_CREAT |
-    constants.O_NOFOLLOW |
-    (existing ? constants.O_TRUNC : constants.O_EXCL);
-  const fd = openSync(full, flags, options.mode ?? 0o644);
+}
+
+/**
+ * sha256 of a regular file, read in chunks (no size cap, constant memory). Like readRegularFile it
+ * opens with O_NONBLOCK and refuses anything but a regular file, so a FIFO never hangs it.
+ */
+export function hashRegularFile(file: string, display = file): string {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
-    writeSync(fd, content);
+    if (!fstatSync(fd).isFile())
+      throw new HiltError("NOT_A_REGULAR_FILE", `${display} is not a regular file`, {
+        hint: "Hilt reads only regular files from a repository (no FIFOs, sockets or devices)",
+      });
+    const hash = createHash("sha256");
+    const chunk = Buffer.alloc(1024 * 1024);
+    for (;;) {
+      const read = readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) break;
+      hash.update(chunk.subarray(0, read));
+    }
+    return hash.digest("hex");
   } finally {
     closeSync(fd);
   }
