@@ -149,9 +149,22 @@ describe("runBuild", () => {
   });
 
   it("uses the local image store without a push target", async () => {
-    const backend = new RecordingBackend([], new Map([["hilt.local/other:input-", "x"]]));
+    // The exact content-tag ref the run looks up: a wrong key here would let the lookup go.
+    const graph = planOf(catalog, { push: parsePushTarget("none", { runId: RUN_ID }) });
+    const other = graph.nodes.find((n) => n.name === "other");
+    const local = new Map([[`${other?.repository}:${other?.contentTag}`, "sha256:local-other"]]);
+    const backend = new RecordingBackend([], local);
     const { result } = await run({ backend, push: "none" });
-    expect(result.images.every((i) => i.status === "built")).toBe(true);
+    const status = Object.fromEntries(result.images.map((i) => [i.name, i.status]));
+    expect(status).toEqual({
+      base: "built",
+      mid: "built",
+      a: "built",
+      b: "built",
+      other: "cached",
+    });
+    expect(result.images.find((i) => i.name === "other")?.digest).toBe("sha256:local-other");
+    expect(backend.built.map((r) => r.node.name)).not.toContain("other");
     expect(backend.tagged.some(([, target]) => target === "hilt.local/base:latest")).toBe(true);
   });
 
