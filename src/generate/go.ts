@@ -1,5 +1,5 @@
 import type { Service } from "../detect/types.js";
-import { BASE_ARGS, CREATE_APP_USER, header } from "./common.js";
+import { BASE_ARGS, CREATE_APP_USER, execRun, header, safePort } from "./common.js";
 
 function goImage(version: string | undefined): string {
   const match = version ? /^(\d+)\.(\d+)/.exec(version) : null;
@@ -14,7 +14,12 @@ export function goDockerfile(ctx: {
   mainPackage: string;
 }): string {
   const { service } = ctx;
-  const port = service.port?.value ?? 8080;
+  const port = safePort(service.port?.value, 8080);
+  // "./cmd/-x" would read as a flag: a package path always starts with "./".
+  const mainPackage =
+    ctx.mainPackage === "." || ctx.mainPackage.startsWith("./")
+      ? ctx.mainPackage
+      : `./${ctx.mainPackage}`;
   const sums = ctx.files.has("go.sum") ? "go.mod go.sum" : "go.mod";
   const caches =
     "--mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build";
@@ -30,7 +35,9 @@ export function goDockerfile(ctx: {
     `COPY ${sums} ./`,
     `RUN ${caches} go mod download`,
     "COPY . .",
-    `RUN ${caches} \\\n    CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/app ${ctx.mainPackage}`,
+    // The main package is a folder name from the repository: an argument, never shell text.
+    "ENV CGO_ENABLED=0",
+    execRun(caches, ["go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/out/app", mainPackage]),
     "",
     `FROM \${${BASE_ARGS.runtime}} AS runtime`,
     CREATE_APP_USER,

@@ -2,9 +2,15 @@ import type { PackageManager, Service } from "../detect/types.js";
 import {
   BASE_ARGS,
   CREATE_APP_USER,
+  execRun,
   header,
+  type InstallTrust,
+  installMounts,
   majorVersion,
-  SECRET_MOUNTS,
+  plainPath,
+  registryConfig,
+  SCRIPTS_OFF_NOTE,
+  safePort,
   shellCmd,
   staticRuntime,
 } from "./common.js";
@@ -24,43 +30,57 @@ interface Manager {
   run: (script: string) => string;
 }
 
-/** Install commands with a frozen lockfile when there is one. */
-export function managerCommands(manager: PackageManager, hasLock: boolean, pin?: string): Manager {
+/**
+ * Install commands with a frozen lockfile when there is one. Unless the repository is trusted,
+ * lifecycle scripts are off: npm, pnpm, yarn 1 and bun take --ignore-scripts, yarn berry reads
+ * YARN_ENABLE_SCRIPTS.
+ */
+export function managerCommands(
+  manager: PackageManager,
+  hasLock: boolean,
+  pin?: string,
+  trust: InstallTrust = {},
+): Manager {
+  const off = trust.trustedInstall ? "" : " --ignore-scripts";
+  const setupMounts = installMounts("npm", trust);
+  const version = pin && /^\d+(\.\d+){0,2}$/.test(pin) ? pin : "9";
   switch (manager) {
     case "pnpm":
       return {
-        setup: [`RUN ${SECRET_MOUNTS.npm} npm install -g --no-fund --no-audit pnpm@${pin ?? "9"}`],
+        setup: [`RUN ${setupMounts} npm install -g --no-fund --no-audit pnpm@${version}`],
         cache: "--mount=type=cache,target=/root/.local/share/pnpm/store,sharing=locked",
         install: (prod) =>
-          `pnpm install ${hasLock ? "--frozen-lockfile" : "--no-frozen-lockfile"}${prod ? " --prod" : ""}`,
+          `pnpm install ${hasLock ? "--frozen-lockfile" : "--no-frozen-lockfile"}${prod ? " --prod" : ""}${off}`,
         run: (s) => `pnpm run ${s}`,
       };
     case "yarn":
       return {
-        setup: [`RUN ${SECRET_MOUNTS.npm} npm install -g --no-fund --no-audit --force yarn@1`],
+        setup: [`RUN ${setupMounts} npm install -g --no-fund --no-audit --force yarn@1`],
         cache: "--mount=type=cache,target=/usr/local/share/.cache/yarn,sharing=locked",
         install: (prod) =>
-          `yarn install ${hasLock ? "--frozen-lockfile" : ""}${prod ? " --production" : ""}`
+          `yarn install ${hasLock ? "--frozen-lockfile" : ""}${prod ? " --production" : ""}${off}`
             .replace(/ {2,}/g, " ")
             .trim(),
         run: (s) => `yarn run ${s}`,
       };
-    case "yarn-berry":
+    case "yarn-berry": {
+      const env = trust.trustedInstall ? "" : "YARN_ENABLE_SCRIPTS=false ";
       return {
         setup: ["RUN corepack enable"],
         cache: "--mount=type=cache,target=/root/.yarn/berry/cache,sharing=locked",
         install: (prod) =>
           prod
-            ? "yarn workspaces focus --all --production"
-            : `yarn install ${hasLock ? "--immutable" : ""}`.trim(),
+            ? `${env}yarn workspaces focus --all --production`
+            : `${env}yarn install ${hasLock ? "--immutable" : ""}`.trim(),
         run: (s) => `yarn run ${s}`,
       };
+    }
     case "bun":
       return {
         setup: [],
         cache: "--mount=type=cache,target=/root/.bun/install/cache,sharing=locked",
         install: (prod) =>
-          `bun install ${hasLock ? "--frozen-lockfile" : ""}${prod ? " --production" : ""}`
+          `bun install ${hasLock ? "--frozen-lockfile" : ""}${prod ? " --production" : ""}${off}`
             .replace(/ {2,}/g, " ")
             .trim(),
         run: (s) => `bun run ${s}`,
@@ -70,7 +90,7 @@ export function managerCommands(manager: PackageManager, hasLock: boolean, pin?:
         setup: [],
         cache: "--mount=type=cache,target=/root/.npm,sharing=locked",
         install: (prod) =>
-          `${hasLock ? "npm ci" : "npm install"} --no-fund --no-audit${prod ? " --omit=dev" : ""}`,
+          `${hasLock ? "npm ci" : "npm install"} --no-fund --no-audit${prod ? " --omit=dev" : ""}${off}`,
         run: (s) => `npm run ${s}`,
       };
   }
@@ -81,6 +101,7 @@ export interface NodeContext {
   /** Files present in the service folder: which manifests exist decides what is copied first. */
   files: ReadonlySet<string>;
   command: string;
+  trust?: InstallTrust;
 }
 
 function baseImage(service: Service): { arg: string; image: string } {
@@ -100,9 +121,19 @@ function manifests(ctx: NodeContext): { copy: string; hasLock: boolean } {
   return { copy: `COPY ${present.join(" ")} ./`, hasLock: present.length > 1 };
 }
 
+/** What every stage that installs starts with: registry settings, then the tool itself. */
+function installPrelude(trust: InstallTrust, manager: Manager): string[] {
+  return [
+    ...registryConfig("npm", trust),
+    ...(trust.trustedInstall ? [] : [SCRIPTS_OFF_NOTE]),
+    ...manager.setup,
+  ];
+}
+
 /** Multi-stage Dockerfile for a Node/Bun server, or for an SPA served by a small static server. */
 export function nodeDockerfile(ctx: NodeContext): string {
   const { service } = ctx;
+  const trust = ctx.trust ?? {};
   const { arg, image } = baseImage(service);
   const { copy, hasLock } = manifests(ctx);
   const workspace = service.context.value !== service.path;
@@ -110,10 +141,12 @@ export function nodeDockerfile(ctx: NodeContext): string {
     service.packageManager?.value ?? "npm",
     hasLock || workspace,
     service.packageManagerVersion?.value,
+    trust,
   );
-  const installDev = `RUN ${SECRET_MOUNTS.npm} ${manager.cache} \\\n    ${manager.install(false)}`;
+  const mounts = installMounts("npm", trust);
+  const installDev = `RUN ${mounts} ${manager.cache} \\\n    ${manager.install(false)}`;
   const hasBuild = service.buildCommand !== undefined;
-  const port = service.port?.value ?? 3000;
+  const port = safePort(service.port?.value, service.spa ? 8080 : 3000);
   const lines = [header(service, ctx.command), "", `ARG ${arg}=${image}`];
   if (workspace) return workspaceDockerfile(ctx, lines, arg, manager, port);
   // Dev dependencies, the source, the build: what both SPAs and compiled servers start from.
@@ -121,14 +154,14 @@ export function nodeDockerfile(ctx: NodeContext): string {
     "",
     `FROM \${${arg}} AS build`,
     "WORKDIR /app",
-    ...manager.setup,
+    ...installPrelude(trust, manager),
     copy,
     installDev,
     "COPY . .",
     `RUN ${manager.run("build")}`,
   ];
   if (service.spa) {
-    const output = service.outputDir?.value ?? "dist";
+    const output = plainPath(service.outputDir?.value ?? "dist", "a COPY line");
     lines.push(
       `ARG ${BASE_ARGS.static}=busybox:1.36`,
       ...buildStage,
@@ -141,9 +174,9 @@ export function nodeDockerfile(ctx: NodeContext): string {
     "",
     `FROM \${${arg}} AS deps`,
     "WORKDIR /app",
-    ...manager.setup,
+    ...installPrelude(trust, manager),
     copy,
-    `RUN ${SECRET_MOUNTS.npm} ${manager.cache} \\\n    ${manager.install(true)}`,
+    `RUN ${mounts} ${manager.cache} \\\n    ${manager.install(true)}`,
   );
   if (hasBuild) lines.push(...buildStage);
   const start = service.startCommand?.value ?? "node index.js";
@@ -164,6 +197,8 @@ export function nodeDockerfile(ctx: NodeContext): string {
 /**
  * A workspace member builds from the workspace root (its lockfile and sibling packages live
  * there): install once for the workspace, build in the member's folder, prune dev dependencies.
+ * The member's folder reaches the build step as an argument (exec form), never through a shell
+ * line; COPY and WORKDIR lines, which cannot quote everything, take only a plain path.
  */
 function workspaceDockerfile(
   ctx: NodeContext,
@@ -173,27 +208,26 @@ function workspaceDockerfile(
   port: number,
 ): string {
   const { service } = ctx;
-  const at = service.path;
+  const trust = ctx.trust ?? {};
+  const at = plainPath(service.path, "a WORKDIR line");
+  const context = plainPath(service.context.value, "a comment");
   const prune: Record<string, string> = { npm: "npm prune --omit=dev", pnpm: "pnpm prune --prod" };
   lines.push(
     ...(service.spa ? [`ARG ${BASE_ARGS.static}=busybox:1.36`] : []),
     "",
-    `# Builds from the workspace root (${service.context.value}): build with -f ${at}/Dockerfile ${service.context.value}`,
+    `# Builds from the workspace root (${context}): build with -f ${at}/Dockerfile ${context}`,
     `FROM \${${arg}} AS build`,
     "WORKDIR /app",
-    ...manager.setup,
+    ...installPrelude(trust, manager),
     "COPY . .",
-    `RUN ${SECRET_MOUNTS.npm} ${manager.cache} \\\n    ${manager.install(false)}`,
-    ...(service.buildCommand ? [`RUN cd ${at} && ${manager.run("build")}`] : []),
+    `RUN ${installMounts("npm", trust)} ${manager.cache} \\\n    ${manager.install(false)}`,
+    ...(service.buildCommand
+      ? [execRun("", ["/bin/sh", "-c", `cd -- "$0" && ${manager.run("build")}`, at])]
+      : []),
   );
   if (service.spa) {
-    lines.push(
-      "",
-      ...staticRuntime(
-        `COPY --from=build /app/${at}/${service.outputDir?.value ?? "dist"} /www`,
-        port,
-      ),
-    );
+    const output = plainPath(service.outputDir?.value ?? "dist", "a COPY line");
+    lines.push("", ...staticRuntime(`COPY --from=build /app/${at}/${output} /www`, port));
     return `${lines.join("\n")}\n`;
   }
   const pruneCommand = prune[service.packageManager?.value ?? "npm"];

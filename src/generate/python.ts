@@ -3,35 +3,39 @@ import {
   BASE_ARGS,
   CREATE_APP_USER,
   header,
+  type InstallTrust,
+  installMounts,
   pythonVersion,
-  SECRET_MOUNTS,
+  registryConfig,
+  safePort,
   shellCmd,
 } from "./common.js";
 
 const PIP_CACHE = "--mount=type=cache,target=/root/.cache/pip,sharing=locked";
 
-function installSteps(service: Service, files: ReadonlySet<string>): string[] {
+function installSteps(service: Service, files: ReadonlySet<string>, trust: InstallTrust): string[] {
+  const mounts = installMounts("pip", trust);
   const manager = service.packageManager?.value ?? "pip";
   if (manager === "uv") {
     return [
       "COPY pyproject.toml uv.lock ./",
-      `RUN ${SECRET_MOUNTS.pip} ${PIP_CACHE} \\\n    pip install uv && UV_PROJECT_ENVIRONMENT=/opt/venv uv sync --frozen --no-dev --no-install-project`,
+      `RUN ${mounts} ${PIP_CACHE} \\\n    pip install uv && UV_PROJECT_ENVIRONMENT=/opt/venv uv sync --frozen --no-dev --no-install-project`,
     ];
   }
   if (manager === "poetry") {
     const lock = files.has("poetry.lock") ? " poetry.lock" : "";
     return [
       `COPY pyproject.toml${lock} ./`,
-      `RUN ${SECRET_MOUNTS.pip} ${PIP_CACHE} \\\n    pip install poetry && POETRY_VIRTUALENVS_CREATE=false poetry install --only main --no-root --no-interaction`,
+      `RUN ${mounts} ${PIP_CACHE} \\\n    pip install poetry && POETRY_VIRTUALENVS_CREATE=false poetry install --only main --no-root --no-interaction`,
     ];
   }
   if (files.has("requirements.txt")) {
     return [
       "COPY requirements.txt ./",
-      `RUN ${SECRET_MOUNTS.pip} ${PIP_CACHE} \\\n    pip install -r requirements.txt`,
+      `RUN ${mounts} ${PIP_CACHE} \\\n    pip install -r requirements.txt`,
     ];
   }
-  return ["COPY . .", `RUN ${SECRET_MOUNTS.pip} ${PIP_CACHE} \\\n    pip install .`];
+  return ["COPY . .", `RUN ${mounts} ${PIP_CACHE} \\\n    pip install .`];
 }
 
 /** A venv built in one stage and copied into a slim runtime that runs as a non-root user. */
@@ -39,10 +43,11 @@ export function pythonDockerfile(ctx: {
   service: Service;
   files: ReadonlySet<string>;
   command: string;
+  trust?: InstallTrust;
 }): string {
   const { service } = ctx;
   const image = `python:${pythonVersion(service.runtimeVersion?.value)}-slim-bookworm`;
-  const port = service.port?.value ?? 8000;
+  const port = safePort(service.port?.value, 8000);
   const start = (service.startCommand?.value ?? "python main.py").replace(/\$PORT\b/g, "${PORT}");
   return `${[
     header(service, ctx.command),
@@ -53,7 +58,8 @@ export function pythonDockerfile(ctx: {
     "ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1 VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH",
     "WORKDIR /app",
     "RUN python3 -m venv /opt/venv",
-    ...installSteps(service, ctx.files),
+    ...registryConfig("pip", ctx.trust ?? {}),
+    ...installSteps(service, ctx.files, ctx.trust ?? {}),
     "",
     `FROM \${${BASE_ARGS.python}} AS runtime`,
     CREATE_APP_USER,

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { memoryRepo } from "../../src/detect/repo-view.js";
 import { HiltError } from "../../src/errors.js";
 import { generate, generateFiles, writeGenerated } from "../../src/generate/generate.js";
+import { managerCommands } from "../../src/generate/node.js";
 import { tempRepo } from "../helpers/cli.js";
 
 const EXAMPLES = path.resolve(import.meta.dirname, "../../examples");
@@ -53,20 +54,85 @@ describe("generated Dockerfiles", () => {
     expect(text).toContain("httpd -f -v -p ${PORT}");
   });
 
-  it("reaches package registries only through secret mounts", () => {
-    expect(dockerfileOf("python-api")).toContain(
-      "--mount=type=secret,id=pipconf,target=/etc/pip.conf",
-    );
-    expect(dockerfileOf("client-server", "server")).toContain(
-      "--mount=type=secret,id=npmrc,target=/root/.npmrc",
-    );
+  it("gives untrusted installs the registry URL and CA only, with lifecycle scripts off", () => {
+    const node = dockerfileOf("client-server", "server");
+    // The token-bearing npmrc is read only by a sed step that keeps registry= and cafile=.
+    expect(node).toContain("RUN --mount=type=secret,id=npmrc,target=/run/secrets/hilt-npmrc");
+    expect(node).toMatch(/sed -n .*registry\\\|cafile.* > \/root\/\.npmrc/);
+    expect(node).not.toContain("id=npmrc,target=/root/.npmrc");
+    expect(node).toContain("--mount=type=secret,id=ca,target=/run/secrets/hilt-ca.pem");
+    expect(node).toContain("npm ci --no-fund --no-audit --omit=dev --ignore-scripts");
+    expect(node).toMatch(/^# Lifecycle scripts are off/m);
+    const python = dockerfileOf("python-api");
+    expect(python).not.toContain("id=pipconf,target=/etc/pip.conf");
+    expect(python).toMatch(/sed -n .* > \/etc\/pip\.conf/);
+    expect(dockerfileOf("pnpm-service")).toContain("--ignore-scripts");
+  });
+
+  it("mounts the full registry configuration and runs scripts only when trusted", () => {
+    const trusted = (example: string, service = ".") =>
+      generate(path.join(EXAMPLES, example), { trustedInstall: true }).files.find(
+        (f) => f.path === (service === "." ? "Dockerfile" : `${service}/Dockerfile`),
+      )?.content ?? "";
+    const node = trusted("client-server", "server");
+    expect(node).toContain("--mount=type=secret,id=npmrc,target=/root/.npmrc");
+    expect(node).not.toContain("--ignore-scripts");
+    expect(node).not.toContain("hilt-npmrc");
+    expect(trusted("python-api")).toContain("--mount=type=secret,id=pipconf,target=/etc/pip.conf");
+  });
+
+  it.each([
+    ["pnpm", "pnpm install --frozen-lockfile --ignore-scripts"],
+    ["yarn", "yarn install --frozen-lockfile --ignore-scripts"],
+    ["yarn-berry", "YARN_ENABLE_SCRIPTS=false yarn install --immutable"],
+    ["bun", "bun install --frozen-lockfile --ignore-scripts"],
+    ["npm", "npm ci --no-fund --no-audit --ignore-scripts"],
+  ] as const)("%s installs with lifecycle scripts off by default", (manager, command) => {
+    expect(managerCommands(manager, true).install(false)).toBe(command);
+    expect(
+      managerCommands(manager, true, undefined, { trustedInstall: true }).install(false),
+    ).not.toMatch(/ignore-scripts|ENABLE_SCRIPTS/);
   });
 
   it("builds Go as a static binary on a slim base", () => {
     const text = dockerfileOf("go-service");
-    expect(text).toContain("CGO_ENABLED=0 go build");
+    expect(text).toContain("ENV CGO_ENABLED=0");
+    expect(text).toContain('["go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/out/app", "."]');
     expect(text).toContain("ARG RUNTIME_IMAGE=debian:bookworm-slim");
     expect(text).toContain('ENTRYPOINT ["/app/app"]');
+  });
+
+  it("passes a Go main package as an exec-form argument, never shell text", () => {
+    const hostile = "x;echo $(id -u);exit 42;#";
+    const { files } = generateFiles(
+      memoryRepo({ "go.mod": "module m\ngo 1.22\n", [`cmd/${hostile}/main.go`]: "package main" }),
+      "repo",
+    );
+    const text = files.find((f) => f.path === "Dockerfile")?.content ?? "";
+    const run = text.split("\n").filter((l) => l.includes("/out/app"))[0] ?? "";
+    expect(run.trim()).toBe(
+      `${JSON.stringify(["go", "build", "-trimpath", "-ldflags=-s -w", "-o", "/out/app", `./cmd/${hostile}`]).replace(/","/g, '", "')}`,
+    );
+  });
+
+  it("skips, with UNSAFE_NAME, a workspace member whose folder cannot stand in a WORKDIR line", () => {
+    const view = memoryRepo({
+      "package.json": '{"workspaces":["apps/*"]}',
+      "package-lock.json": "{}",
+      "apps/a$(id)/package.json":
+        '{"scripts":{"start":"node i.js"},"dependencies":{"express":"4"}}',
+      "apps/ok/package.json":
+        '{"scripts":{"start":"node i.js","build":"tsc"},"dependencies":{"express":"4"}}',
+    });
+    const { files, skipped } = generateFiles(view, "repo");
+    expect(files.map((f) => f.path)).toEqual([
+      "apps/ok/Dockerfile",
+      "apps/ok/Dockerfile.dockerignore",
+    ]);
+    expect(skipped.join("\n")).toMatch(/apps\/a\$\(id\).*UNSAFE_NAME/);
+    expect(files[0]?.content).toContain(
+      'RUN ["/bin/sh", "-c", "cd -- \\"$0\\" && npm run build", "apps/ok"]',
+    );
   });
 
   it("builds a workspace member from the workspace root, with its own ignore file", () => {
