@@ -23,6 +23,7 @@ import { resolveImage } from "../runtime/resolve-image.js";
 import { dryRunCommands } from "./dry-run.js";
 import { formatDetect } from "./format-detect.js";
 import { log, printJson, reportFailure } from "./output.js";
+import { handleInterrupts } from "./signals.js";
 
 const EXIT_CODES = `
 Exit codes:
@@ -180,12 +181,7 @@ async function runBuildCommand(
 ): Promise<void> {
   const output = { json: flags.json, asResult: true };
   const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`hilt: ${signal}: stopping, finishing the report`);
-    controller.abort();
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const interrupts = handleInterrupts(controller, log);
   const timer = flags.timeout
     ? setTimeout(() => controller.abort(), flags.timeout * 1000)
     : undefined;
@@ -233,8 +229,7 @@ async function runBuildCommand(
   } finally {
     if (timer) clearTimeout(timer);
     live?.stop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    interrupts.dispose();
   }
 }
 
@@ -455,7 +450,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       '\nExamples:\n  claude mcp add hilt -- npx hilt mcp\n  {"mcpServers": {"hilt": {"command": "npx", "args": ["hilt", "mcp"]}}}',
     )
     .action(async () => {
-      await serveStdio(hiltVersion());
+      setExitCode(await serveStdio(hiltVersion()));
     });
 
   const exportCommand = program

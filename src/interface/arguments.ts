@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseReference } from "../model/oci.js";
 
 /** Arguments of Hilt's operations, shared by the MCP server's tool schemas and its handlers. */
 const root = z
@@ -28,7 +29,18 @@ export const planArgs = {
   push,
   platforms: z.array(z.string()).optional().describe("Platforms, e.g. linux/amd64."),
   baseImages: z
-    .record(z.string(), z.string())
+    .record(
+      z.string().min(1),
+      z.string().superRefine((ref, ctx) => {
+        // The reason quotes parts of the ref: keep it short.
+        const parsed =
+          ref.length > 512
+            ? { ok: false as const, reason: "is longer than 512 characters" }
+            : parseReference(ref);
+        if (!parsed.ok)
+          ctx.addIssue({ code: "custom", message: `not an image reference: ${parsed.reason}` });
+      }),
+    )
     .optional()
     .describe("Replace external base images: {name: ref}."),
 };
@@ -37,6 +49,12 @@ export const buildArgs = {
   ...planArgs,
   engine: z.enum(["dagger", "docker", "auto"]).default("auto").describe("Build engine."),
   concurrency: z.number().int().min(1).max(64).optional().describe("Images built at once."),
+  buildSecrets: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Give the builds of repository services the registry token (NPM_TOKEN) too; by default they get only the registry URL and CA, since their install scripts are untrusted.",
+    ),
 };
 
 export const resolveImageArgs = {

@@ -1,12 +1,13 @@
 import path from "node:path";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import type { z } from "zod";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { ErrorCode, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
 import { buildAll } from "../app/build.js";
 import { loadProject, plan } from "../app/plan.js";
+import { handleInterrupts } from "../cli/signals.js";
 import { detect } from "../detect/detect.js";
 import type { BuildEvent } from "../engine/events.js";
-import { toHiltError } from "../errors.js";
+import { ExitCode, toHiltError } from "../errors.js";
 import { generate } from "../generate/generate.js";
 import {
   buildArgs,
@@ -16,6 +17,8 @@ import {
   resolveImageArgs,
 } from "../interface/arguments.js";
 import { resolveImage } from "../runtime/resolve-image.js";
+import { readableIssues } from "./readable-issues.js";
+import { LineTransport } from "./stdio.js";
 
 type Json = Record<string, unknown>;
 
@@ -31,134 +34,208 @@ function failure(error: unknown) {
   };
 }
 
-async function guarded(fn: () => Promise<unknown> | unknown) {
-  try {
-    return reply(await fn());
-  } catch (error) {
-    return failure(error);
-  }
+/** What a tool handler gets besides its arguments. */
+interface CallContext {
+  signal: AbortSignal;
+  progressToken: string | number | undefined;
+  notify: (message: { method: string; params: Json }) => Promise<void>;
 }
 
-const inRoot = (root: string | undefined, p: string) => path.resolve(root ?? process.cwd(), p);
+interface Tool<S extends z.ZodRawShape> {
+  description: string;
+  args: S;
+  run: (args: z.output<z.ZodObject<S>>, context: CallContext) => unknown;
+}
 
-/** Hilt as MCP tools over stdio; the tools call the same library as the CLI. */
-export function createMcpServer(version: string): McpServer {
-  const server = new McpServer({ name: "hilt", version });
+function tool<S extends z.ZodRawShape>(definition: Tool<S>): Tool<z.ZodRawShape> {
+  return definition as unknown as Tool<z.ZodRawShape>;
+}
 
-  server.registerTool(
-    "detect",
-    {
-      description:
-        "Find the services in a repository: language, package manager, framework, port, with the source of each fact.",
-      inputSchema: detectArgs,
-    },
-    (args) => guarded(() => detect(path.resolve(args.path))),
-  );
-
-  server.registerTool(
-    "plan",
-    {
-      description:
-        "The build graph Hilt would run: waves, input hashes and the refs each image pushes.",
-      inputSchema: planArgs,
-    },
-    (args) =>
-      guarded(async () => {
-        const result = await plan({ ...args, root: args.root });
-        await result.cleanup();
-        return result.graph;
-      }),
-  );
-
-  const buildTool =
-    (all: boolean) =>
-    async (
-      args: z.infer<z.ZodObject<typeof buildArgs>>,
-      extra: { _meta?: Json; sendNotification: (n: never) => Promise<void> },
-    ) => {
-      const token = extra._meta?.progressToken as string | number | undefined;
+function buildTool(all: boolean) {
+  return tool({
+    description: all
+      ? "Run the default pipeline (or the one named) and return the result JSON."
+      : "Build catalog images or groups (with their parents), or the services of repository folders; returns the result JSON.",
+    args: buildArgs,
+    run: (args, context) => {
       let finished = 0;
       let total = 0;
       const onEvent = (event: BuildEvent) => {
         if (event.event === "run-started") total = event.images;
-        if (event.event !== "finished" || token === undefined) return;
+        if (event.event !== "finished" || context.progressToken === undefined) return;
         finished++;
-        void extra
-          .sendNotification({
+        void context
+          .notify({
             method: "notifications/progress",
             params: {
-              progressToken: token,
+              progressToken: context.progressToken,
               progress: finished,
               total,
               message: `${event.image}: ${event.status}`,
             },
-          } as never)
+          })
           .catch(() => {});
       };
-      return guarded(() =>
-        buildAll({ ...args, targets: all ? [] : args.targets, onEvent, log: () => {} }),
-      );
-    };
-
-  server.registerTool(
-    "build",
-    {
-      description:
-        "Build catalog images or groups (with their parents), or the services of repository folders; returns the result JSON.",
-      inputSchema: buildArgs,
+      // The request's signal: a cancelled call or a closed connection stops the build.
+      return buildAll({
+        ...args,
+        targets: all ? [] : args.targets,
+        onEvent,
+        signal: context.signal,
+        log: () => {},
+      });
     },
-    (args, extra) => buildTool(false)(args, extra as never),
-  );
-  server.registerTool(
-    "build_all",
-    {
-      description: "Run the default pipeline (or the one named) and return the result JSON.",
-      inputSchema: buildArgs,
-    },
-    (args, extra) => buildTool(true)(args, extra as never),
-  );
-
-  server.registerTool(
-    "resolve_image",
-    {
-      description:
-        "Which image a session or a task runs in (TTYD_IMAGE, TASK_IMAGE_<PROVIDER>, TASK_IMAGE_DEFAULT, catalog defaults).",
-      inputSchema: resolveImageArgs,
-    },
-    (args) =>
-      guarded(async () => {
-        // The environment alone can answer; the catalog adds defaults when there is one.
-        const catalog = await loadProject({ root: args.root }).then(
-          (p) => p.catalog.catalog,
-          () => undefined,
-        );
-        return resolveImage({
-          mode: args.mode,
-          provider: args.provider,
-          needs: args.needs,
-          env: process.env,
-          catalog,
-        });
-      }),
-  );
-
-  server.registerTool(
-    "generate",
-    {
-      description:
-        "Dockerfile and .dockerignore for each service without one (returned, not written).",
-      inputSchema: generateArgs,
-    },
-    (args) => guarded(() => generate(inRoot(undefined, args.path), { roles: args.roles })),
-  );
-  return server;
+  });
 }
 
-export async function serveStdio(version: string): Promise<void> {
-  const server = createMcpServer(version);
-  await server.connect(new StdioServerTransport());
-  await new Promise<void>((resolve) => {
-    process.stdin.on("close", resolve);
-    process.stdin.on("end", resolve);
+const TOOLS: Record<string, Tool<z.ZodRawShape>> = {
+  detect: tool({
+    description:
+      "Find the services in a repository: language, package manager, framework, port, with the source of each fact.",
+    args: detectArgs,
+    run: (args) => detect(path.resolve(args.path)),
+  }),
+  plan: tool({
+    description:
+      "The build graph Hilt would run: waves, input hashes and the refs each image pushes.",
+    args: planArgs,
+    run: async (args) => {
+      const result = await plan({ ...args, root: args.root });
+      await result.cleanup();
+      return result.graph;
+    },
+  }),
+  build: buildTool(false),
+  build_all: buildTool(true),
+  resolve_image: tool({
+    description:
+      "Which image a session or a task runs in (TTYD_IMAGE, TASK_IMAGE_<PROVIDER>, TASK_IMAGE_DEFAULT, catalog defaults).",
+    args: resolveImageArgs,
+    run: async (args) => {
+      // The environment alone can answer; the catalog adds defaults when there is one.
+      const catalog = await loadProject({ root: args.root }).then(
+        (p) => p.catalog.catalog,
+        () => undefined,
+      );
+      return resolveImage({
+        mode: args.mode,
+        provider: args.provider,
+        needs: args.needs,
+        env: process.env,
+        catalog,
+      });
+    },
+  }),
+  generate: tool({
+    description:
+      "Dockerfile and .dockerignore for each service without one (returned, not written).",
+    args: generateArgs,
+    run: (args) => generate(path.resolve(args.path), { roles: args.roles }),
+  }),
+};
+
+function inputSchema(args: z.ZodRawShape) {
+  const { $schema: _, ...schema } = z.toJSONSchema(z.strictObject(args), { io: "input" });
+  return schema as { type: "object" } & Json;
+}
+
+/** Arguments checked against the tool's schema; a mistake is -32602 with one line per problem. */
+function checkArguments(name: string, shape: z.ZodRawShape, args: unknown) {
+  const parsed = z.strictObject(shape).safeParse(args ?? {});
+  if (parsed.success) return parsed.data;
+  throw rpcError(
+    ErrorCode.InvalidParams,
+    `invalid arguments for ${name}: ${readableIssues(shape, args ?? {}, parsed.error.issues)}`,
+  );
+}
+
+/** A JSON-RPC error reply with this code and exactly this message. */
+function rpcError(code: number, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+export interface HiltMcpServer {
+  server: Server;
+  /** Resolves once every tool call in flight has ended (its cleanup included). */
+  idle: () => Promise<void>;
+}
+
+/** Hilt as MCP tools; the tools call the same library as the CLI. */
+export function createMcpServer(version: string): HiltMcpServer {
+  const server = new Server({ name: "hilt", version }, { capabilities: { tools: {} } });
+  const inFlight = new Set<Promise<unknown>>();
+
+  server.setRequestHandler(ListToolsRequestSchema, () => ({
+    tools: Object.entries(TOOLS).map(([name, t]) => ({
+      name,
+      description: t.description,
+      inputSchema: inputSchema(t.args),
+    })),
+  }));
+
+  // tools/call is answered here rather than through setRequestHandler: the SDK checks its params
+  // first and answers a missing name with a zod dump.
+  server.fallbackRequestHandler = async (request, extra) => {
+    if (request.method !== "tools/call")
+      throw rpcError(ErrorCode.MethodNotFound, "Method not found");
+    const params = (request.params ?? {}) as Json;
+    const { name, arguments: args } = params;
+    if (typeof name !== "string")
+      throw rpcError(ErrorCode.InvalidParams, "params.name: expected the tool's name (a string)");
+    const t = Object.hasOwn(TOOLS, name) ? TOOLS[name] : undefined;
+    if (!t)
+      throw rpcError(
+        ErrorCode.InvalidParams,
+        `unknown tool ${JSON.stringify(name.slice(0, 100))}; tools: ${Object.keys(TOOLS).join(", ")}`,
+      );
+    const checked = checkArguments(name, t.args, args);
+    const meta = params._meta as Json | undefined;
+    const token = meta?.progressToken;
+    const context: CallContext = {
+      signal: extra.signal,
+      progressToken: typeof token === "string" || typeof token === "number" ? token : undefined,
+      notify: (n) => extra.sendNotification(n as never),
+    };
+    const call = Promise.resolve()
+      .then(() => t.run(checked, context))
+      .then(reply, failure);
+    inFlight.add(call);
+    try {
+      return await call;
+    } finally {
+      inFlight.delete(call);
+    }
+  };
+
+  return {
+    server,
+    idle: async () => {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+/**
+ * Serves MCP on stdin/stdout until the client disconnects or a signal arrives. Either way every
+ * call in flight is cancelled (children ended, temporary files removed) before it returns:
+ * 0 after a disconnect, 130 after a signal.
+ */
+export async function serveStdio(version: string): Promise<number> {
+  const { server, idle } = createMcpServer(version);
+  const transport = new LineTransport(process.stdin, process.stdout);
+  const closed = new Promise<void>((resolve) => {
+    server.onclose = resolve;
   });
+  const controller = new AbortController();
+  const interrupts = handleInterrupts(controller, (line) => process.stderr.write(`${line}\n`));
+  // Closing the transport aborts every request handler's signal (the SDK does that on close).
+  controller.signal.addEventListener("abort", () => void transport.close(), { once: true });
+  try {
+    await server.connect(transport);
+    await closed;
+    await idle();
+  } finally {
+    interrupts.dispose();
+  }
+  return interrupts.received() ? ExitCode.interrupted : ExitCode.ok;
 }
