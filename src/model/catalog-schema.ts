@@ -1,5 +1,14 @@
 import { z } from "zod";
-import { envName, imageName, platform, repoPath, stringMap, tagTemplate } from "./fields.js";
+import {
+  envName,
+  imageName,
+  platform,
+  registryPrefix,
+  repoPath,
+  stringMap,
+  tag,
+  tagTemplate,
+} from "./fields.js";
 
 export const CATALOG_SCHEMA_VERSION = 1;
 
@@ -117,13 +126,12 @@ export type ImageSpec = z.infer<typeof imageSchema>;
 
 export const runtimeSchema = z
   .strictObject({
-    registry: z
-      .string()
+    registry: registryPrefix
       .optional()
       .describe(
         "Where runtime images are pulled from, e.g. ghcr.io/OWNER; refs are REGISTRY/NAME:TAG.",
       ),
-    tag: z.string().default("latest").describe("Tag used for runtime refs."),
+    tag: tag.default("latest").describe("Tag used for runtime refs."),
     session: imageName.optional().describe("Image for interactive sessions (TTYD_IMAGE)."),
     task: z
       .strictObject({

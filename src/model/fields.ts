@@ -26,8 +26,19 @@ export const platform = z
   })
   .describe("A platform as os/arch[/variant], e.g. linux/amd64.");
 
+/**
+ * Room for what Hilt puts around a name (registry, owner, ttl.sh's uuid suffix) inside the 255
+ * characters a repository name may have.
+ */
+export const MAX_IMAGE_NAME = 128;
+
 export const imageName = z.string().superRefine((value, ctx) => {
-  if (!isValidNameComponent(value)) {
+  if (value.length > MAX_IMAGE_NAME) {
+    custom(ctx, `the name is ${value.length} characters long, more than ${MAX_IMAGE_NAME}`, {
+      hiltCode: "INVALID_IMAGE_NAME",
+      hint: `use at most ${MAX_IMAGE_NAME} characters: registries cap a repository name at 255`,
+    });
+  } else if (!isValidNameComponent(value)) {
     custom(ctx, `"${value}" is not a valid image name`, {
       hiltCode: "INVALID_IMAGE_NAME",
       hint: "use lowercase letters, digits and single . _ - separators, e.g. core-base",
@@ -41,6 +52,26 @@ export const externalReference = z.string().superRefine((value, ctx) => {
     custom(ctx, `"${value}" is not a valid image reference: it ${parsed.reason}`, {
       hiltCode: "INVALID_REFERENCE",
       hint: "write [registry/]repository[:tag][@sha256:digest], e.g. debian:bookworm-slim",
+    });
+  }
+});
+
+/** Where catalog images are pulled from: host[:port][/namespace], joined with `/NAME:TAG`. */
+export const registryPrefix = z.string().superRefine((value, ctx) => {
+  const parsed = parseReference(`${value.replace(/\/+$/, "")}/image`);
+  if (value.trim() === "" || !parsed.ok || parsed.value.tag || parsed.value.digest) {
+    custom(ctx, `"${value}" is not a registry prefix`, {
+      hiltCode: "INVALID_REFERENCE",
+      hint: "write host[:port][/namespace], e.g. ghcr.io/acme",
+    });
+  }
+});
+
+export const tag = z.string().superRefine((value, ctx) => {
+  if (!isValidTag(value)) {
+    custom(ctx, `"${value}" is not a valid tag`, {
+      hiltCode: "INVALID_TAG",
+      hint: "a tag is letters, digits, _ . - (at most 128), not starting with . or -",
     });
   }
 });

@@ -1,9 +1,9 @@
 import { statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { checkCatalog, checkCatalogFiles } from "./catalog-rules.js";
 import { CATALOG_SCHEMA_VERSION, type Catalog, catalogSchema } from "./catalog-schema.js";
-import type { Diagnostic, Validated } from "./diagnostics.js";
+import { readConfigText } from "./config-file.js";
+import type { Validated } from "./diagnostics.js";
 import { validateDocument } from "./validate-document.js";
 
 export interface LoadedCatalog {
@@ -81,33 +81,11 @@ export function pathKindIn(root: string): (relative: string) => PathKind {
   };
 }
 
-export function unreadableFile(file: string, error: unknown): Diagnostic {
-  const code = (error as NodeJS.ErrnoException).code;
-  return {
-    code: code === "ENOENT" ? "FILE_NOT_FOUND" : "FILE_UNREADABLE",
-    severity: "error",
-    file,
-    line: 1,
-    column: 1,
-    path: "",
-    message:
-      code === "ENOENT" ? "file does not exist" : `cannot read file: ${(error as Error).message}`,
-    hint:
-      code === "ENOENT"
-        ? "run from the repository root, or pass --catalog PATH"
-        : "check its permissions",
-  };
-}
-
 export async function loadCatalog(file: string): Promise<Validated<LoadedCatalog>> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    return { value: undefined, errors: [unreadableFile(file, error)], warnings: [] };
-  }
+  const read = readConfigText(file);
+  if (!read.ok) return { value: undefined, errors: [read.error], warnings: [] };
   const root = path.dirname(path.resolve(file));
-  const result = validateCatalogText(file, text, pathKindIn(root));
+  const result = validateCatalogText(file, read.text, pathKindIn(root));
   return {
     value: result.value ? { catalog: result.value, file, root } : undefined,
     errors: result.errors,

@@ -1,25 +1,29 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { HiltError } from "../errors.js";
+import { parsePushTarget } from "../plan/targets.js";
 import { didYouMean } from "../util/did-you-mean.js";
 import type { Catalog } from "./catalog-schema.js";
+import { readConfigText } from "./config-file.js";
 import type { Diagnostic, Validated } from "./diagnostics.js";
-import { unreadableFile } from "./load-catalog.js";
 import {
+  MAX_TTL_MINUTES,
   PIPELINE_SCHEMA_VERSION,
   type Pipeline,
   pipelineSchema,
-  TTL_PATTERN,
+  ttlMinutes,
 } from "./pipeline-schema.js";
 import { validateDocument } from "./validate-document.js";
 import { formatPath, type PathSegment, type YamlSource } from "./yaml-source.js";
 
-const MAX_TTL_MINUTES = 24 * 60;
-
-export function ttlMinutes(ttl: string): number | undefined {
-  const match = TTL_PATTERN.exec(ttl);
-  if (!match) return undefined;
-  const unit = { m: 1, h: 60, d: 24 * 60 }[match[2] as "m" | "h" | "d"];
-  return Number(match[1]) * unit;
+/** A push target's syntax problem, checked with a stand-in owner: the real one may be in env. */
+function pushTargetProblem(registry: string, owner: string): HiltError | undefined {
+  try {
+    parsePushTarget(registry, { owner, ttl: "1h", runId: "check", env: {} });
+    return undefined;
+  } catch (error) {
+    if (error instanceof HiltError) return error;
+    throw error;
+  }
 }
 
 function checkPipeline(pipeline: Pipeline, source: YamlSource): Diagnostic[] {
@@ -46,6 +50,12 @@ function checkPipeline(pipeline: Pipeline, source: YamlSource): Diagnostic[] {
       "use at most 24h",
     );
   }
+  const { registry, owner } = pipeline.push;
+  const target = pushTargetProblem(registry, "owner");
+  const ownerProblem = owner === undefined || target ? undefined : pushTargetProblem("ghcr", owner);
+  if (target) report(["push", "registry"], "INVALID_PUSH_TARGET", target.message, target.hint);
+  else if (ownerProblem)
+    report(["push", "owner"], "INVALID_PUSH_TARGET", ownerProblem.message, ownerProblem.hint);
   return out;
 }
 
@@ -94,13 +104,9 @@ export interface LoadedPipeline {
 }
 
 export async function loadPipeline(file: string): Promise<Validated<LoadedPipeline>> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    return { value: undefined, errors: [unreadableFile(file, error)], warnings: [] };
-  }
-  const result = validatePipelineText(file, text);
+  const read = readConfigText(file);
+  if (!read.ok) return { value: undefined, errors: [read.error], warnings: [] };
+  const result = validatePipelineText(file, read.text);
   return {
     value: result.value ? { pipeline: result.value, file, locate: result.locate } : undefined,
     errors: result.errors,

@@ -4,6 +4,14 @@ import { externalReference, platform, repoPath, tagTemplate } from "./fields.js"
 export const PIPELINE_SCHEMA_VERSION = 1;
 
 export const TTL_PATTERN = /^([1-9][0-9]*)([mhd])$/;
+export const MAX_TTL_MINUTES = 24 * 60;
+
+export function ttlMinutes(ttl: string): number | undefined {
+  const match = TTL_PATTERN.exec(ttl);
+  if (!match) return undefined;
+  const unit = { m: 1, h: 60, d: 24 * 60 }[match[2] as "m" | "h" | "d"];
+  return Number(match[1]) * unit;
+}
 
 export const pushSchema = z
   .strictObject({
@@ -79,7 +87,7 @@ export const pipelineSchema = z
       .optional()
       .describe("Parallel builds; default min(4, cores)."),
     baseImages: z
-      .record(z.string(), externalReference)
+      .record(externalReference, externalReference)
       .default({})
       .describe("Replace external base images: {debian:bookworm-slim: registry.local/debian:12}."),
   })

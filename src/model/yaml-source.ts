@@ -27,6 +27,16 @@ function pathOf(chain: readonly unknown[]): PathSegment[] {
   return out;
 }
 
+/** Keys that name a JavaScript object's machinery: refused anywhere, whatever they would mean. */
+const RESERVED_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+const MAY_HOLD_RESERVED_KEY = /__proto__|constructor|prototype/;
+
+/**
+ * Aliases expand a small file into a huge document ("billion laughs"): the fast parser takes
+ * none, and the precise one weighs every expansion against this limit.
+ */
+const MAX_ALIAS_COUNT = 100;
+
 function parsePrecisely(file: string, text: string): YamlSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
@@ -50,6 +60,7 @@ function parsePrecisely(file: string, text: string): YamlSource {
   // Duplicates are found here rather than by the parser so that their path can be named and
   // the rest of the file is still checked.
   const duplicates: Diagnostic[] = [];
+  const reserved: Diagnostic[] = [];
   if (errors.length === 0) {
     visit(doc, {
       Map(_, map, ancestry) {
@@ -57,6 +68,19 @@ function parsePrecisely(file: string, text: string): YamlSource {
         for (const pair of map.items) {
           if (!isScalar(pair.key)) continue;
           const key = String(pair.key.value);
+          if (RESERVED_KEYS.has(key)) {
+            const { line, column } = position(pair.key.range?.[0] ?? 0);
+            reserved.push({
+              code: "RESERVED_KEY",
+              severity: "error",
+              file,
+              line,
+              column,
+              path: formatPath([...pathOf([...ancestry, map]), key]),
+              message: `"${key}" cannot be used as a name or key`,
+              hint: "rename it: __proto__, constructor and prototype are reserved",
+            });
+          }
           if (!seen.has(key)) {
             seen.add(key);
             continue;
@@ -104,11 +128,40 @@ function parsePrecisely(file: string, text: string): YamlSource {
     return target?.range ? position(target.range[0]) : { line: 1, column: 1 };
   };
 
+  const fatal = [...errors, ...reserved];
+  let data: unknown;
+  if (fatal.length === 0) {
+    try {
+      data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      if (!(error instanceof ReferenceError)) throw error;
+      fatal.push(aliasLimit(file, doc, position));
+    }
+  }
+  return { file, data, errors: [...fatal, ...duplicates], locate };
+}
+
+/** The expansion limit was hit: located at the first alias, where the expansion starts. */
+function aliasLimit(
+  file: string,
+  doc: ReturnType<typeof parseDocument>,
+  position: (offset: number) => { line: number; column: number },
+): Diagnostic {
+  let offset = 0;
+  visit(doc, {
+    Alias(_, alias) {
+      offset = alias.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
   return {
+    code: "YAML_ALIAS_LIMIT",
+    severity: "error",
     file,
-    data: errors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 1000 }),
-    errors: [...errors, ...duplicates],
-    locate,
+    ...position(offset),
+    path: "",
+    message: `aliases expand to more than ${MAX_ALIAS_COUNT} nodes (a "billion laughs" document?)`,
+    hint: "write the values out, or use fewer aliases",
   };
 }
 
@@ -117,9 +170,10 @@ function parsePrecisely(file: string, text: string): YamlSource {
  * position-keeping parse runs only when a problem must be located, or the fast parse fails.
  */
 export function parseYaml(file: string, text: string): YamlSource {
+  if (MAY_HOLD_RESERVED_KEY.test(text)) return parsePrecisely(file, text);
   let data: unknown;
   try {
-    data = load(text, { schema: CORE_SCHEMA, filename: file });
+    data = load(text, { schema: CORE_SCHEMA, filename: file, maxAliases: 0 });
   } catch {
     return parsePrecisely(file, text);
   }

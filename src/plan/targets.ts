@@ -1,6 +1,6 @@
 import { ExitCode, HiltError } from "../errors.js";
-import { ttlMinutes } from "../model/load-pipeline.js";
 import { isValidDomain, parseReference } from "../model/oci.js";
+import { ttlMinutes } from "../model/pipeline-schema.js";
 import type { ImageTags } from "./tags.js";
 
 export type PushTarget =
