@@ -1,28 +1,42 @@
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { buildAll } from "../app/build.js";
 import { loadProject, type PlanOptions, plan } from "../app/plan.js";
 import { detect } from "../detect/detect.js";
 import type { BuildEvent } from "../engine/events.js";
 import { exitCodeFor } from "../engine/run.js";
 import type { EngineChoice } from "../engine/select.js";
-import { ExitCode, HiltError } from "../errors.js";
+import { ExitCode, HiltError, toHiltError } from "../errors.js";
 import { toBake } from "../export/bake.js";
 import { toMatrix } from "../export/matrix.js";
+import { readRegularFile } from "../fs/untrusted.js";
 import { generate, writeGenerated } from "../generate/generate.js";
-import { serveStdio } from "../mcp/server.js";
-import type { Catalog } from "../model/catalog-schema.js";
 import { formatDiagnostic } from "../model/diagnostics.js";
-import { PLATFORM_PATTERN } from "../model/fields.js";
 import type { BuildGraph } from "../plan/plan-schema.js";
 import { githubOutputs, markdownSummary } from "../report/github.js";
 import { liveProgress } from "../report/progress.js";
 import { failureResult, resultSchema } from "../report/result-schema.js";
 import { formatSummary } from "../report/summary.js";
-import { resolveImage } from "../runtime/resolve-image.js";
+import { resolveRuntimeImage } from "../runtime/resolve-image.js";
 import { dryRunCommands } from "./dry-run.js";
+import {
+  baseImage,
+  caCertFile,
+  commitSha,
+  concurrency,
+  httpUrl,
+  ignoredFlagWarnings,
+  list,
+  platformList,
+  providerName,
+  pushKind,
+  registryPrefix,
+  timeoutSeconds,
+  ttlDuration,
+  waveNumber,
+} from "./flags.js";
 import { formatDetect } from "./format-detect.js";
-import { log, printJson, reportFailure } from "./output.js";
+import { log, printJson, reportFailure, usageError } from "./output.js";
 import { handleInterrupts } from "./signals.js";
 
 const EXIT_CODES = `
@@ -35,31 +49,6 @@ Exit codes:
   5    registry unreachable or refused
   70   internal error (a bug in Hilt)
   130  interrupted`;
-
-function list(value: string, previous: string[] = []): string[] {
-  return [
-    ...previous,
-    ...value
-      .split(",")
-      .map((v) => v.trim())
-      .filter((v) => v !== ""),
-  ];
-}
-
-function platformList(value: string, previous: string[] = []): string[] {
-  const values = list(value);
-  for (const p of values) {
-    if (!PLATFORM_PATTERN.test(p))
-      throw new InvalidArgumentError(`"${p}" is not a platform (write os/arch, e.g. linux/amd64)`);
-  }
-  return [...previous, ...values];
-}
-
-function keyValue(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const eq = value.indexOf("=");
-  if (eq <= 0) throw new InvalidArgumentError(`"${value}" is not NAME=REF`);
-  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
-}
 
 interface CommonFlags {
   catalog?: string;
@@ -91,11 +80,11 @@ function projectFlags(command: Command): Command {
 function planFlags(command: Command): Command {
   return projectFlags(command)
     .option("--push <target>", "none | ttl.sh | ghcr | ghcr.io/OWNER | host[:port]/namespace")
-    .option("--ttl <duration>", "ttl.sh lifetime, e.g. 30m, 1h, 1d (max 24h)")
+    .option("--ttl <duration>", "ttl.sh lifetime, e.g. 30m, 1h, 1d (max 24h)", ttlDuration)
     .option("--owner <name>", "GHCR owner (default: GITHUB_REPOSITORY_OWNER)")
     .option("--platform <list>", "platforms, comma-separated or repeated", platformList)
-    .option("--base-image <name=ref>", "replace an external base image (repeatable)", keyValue)
-    .option("--sha <sha>", "commit to tag as (default: git HEAD or GITHUB_SHA)")
+    .option("--base-image <name=ref>", "replace an external base image (repeatable)", baseImage)
+    .option("--sha <sha>", "commit to tag as (default: git HEAD or GITHUB_SHA)", commitSha)
     .option("--branch <name>", "branch to tag as (default: git or GITHUB_REF_NAME)")
     .option("--tag <tag>", "git tag to tag as, e.g. v1.2.3");
 }
@@ -150,11 +139,7 @@ interface BuildFlags extends PlanFlags {
   cache?: boolean;
   npmRegistry?: string;
   caCert?: string;
-}
-
-function positiveInt(value: string): number {
-  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError("is not a positive whole number");
-  return Number(value);
+  buildSecrets?: boolean;
 }
 
 function buildFlags(command: Command): Command {
@@ -164,22 +149,35 @@ function buildFlags(command: Command): Command {
         .choices(["dagger", "docker", "auto"])
         .default("auto"),
     )
-    .option("--concurrency <n>", "images built at once (default: min(4, cores))", positiveInt)
+    .option("--concurrency <n>", "images built at once (default: min(4, cores))", concurrency)
     .option("--events", "write NDJSON progress events to stderr")
     .option("--dry-run", "print the plan and the commands it would run, build nothing")
-    .option("--timeout <seconds>", "stop the whole run after this long", positiveInt)
+    .option("--timeout <seconds>", "stop the whole run after this long", timeoutSeconds)
     .option("--no-atomic", "move aliases per image instead of after the whole run succeeded")
     .option("--no-cache", "rebuild everything: no content-tag lookup, no layer cache")
-    .option("--npm-registry <url>", "npm registry for builds (default: the host's npm config)")
-    .option("--ca-cert <file>", "CA bundle builds trust (default: the host's npm cafile)");
+    .option(
+      "--npm-registry <url>",
+      "npm registry for builds (default: the host's npm config)",
+      httpUrl,
+    )
+    .option(
+      "--ca-cert <file>",
+      "CA bundle builds trust (default: the host's npm cafile)",
+      caCertFile,
+    )
+    .option(
+      "--build-secrets",
+      "give builds of repository services the npm token too (default: registry URL and CA only)",
+    );
 }
 
-async function runBuildCommand(
-  targets: string[],
-  flags: BuildFlags,
-  setExitCode: (code: number) => void,
-): Promise<void> {
-  const output = { json: flags.json, asResult: true };
+/** Flags the push target ignores; named before the run when --push says the target. */
+function warnIgnoredFlags(flags: PlanFlags, push: string): void {
+  for (const warning of ignoredFlagWarnings(flags, pushKind(push))) log(`warning: ${warning}`);
+}
+
+async function runBuildCommand(targets: string[], flags: BuildFlags): Promise<number> {
+  if (flags.push !== undefined) warnIgnoredFlags(flags, flags.push);
   const controller = new AbortController();
   const interrupts = handleInterrupts(controller, log);
   const timer = flags.timeout
@@ -198,6 +196,7 @@ async function runBuildCommand(
       noCache: flags.cache === false,
       npmRegistry: flags.npmRegistry,
       caCert: flags.caCert,
+      buildSecrets: flags.buildSecrets,
       signal: controller.signal,
       log: (line: string) => {
         if (process.env.HILT_DEBUG) log(line);
@@ -211,21 +210,21 @@ async function runBuildCommand(
     if (flags.dryRun) {
       const { graph, cleanup } = await plan(options);
       await cleanup();
+      if (flags.push === undefined) warnIgnoredFlags(flags, graph.push);
       const commands = dryRunCommands(graph);
       if (flags.json) printJson({ dryRun: true, plan: graph, commands });
       else
         process.stdout.write(
           `${describePlan(graph)}\n\n${commands.map((c) => c.join(" ")).join("\n")}\n`,
         );
-      return;
+      return ExitCode.ok;
     }
     const result = await buildAll(options);
     live?.stop();
+    if (flags.push === undefined) warnIgnoredFlags(flags, result.push);
     if (flags.json) printJson(result);
     else process.stdout.write(formatSummary(result));
-    setExitCode(exitCodeFor(result));
-  } catch (error) {
-    setExitCode(reportFailure(error, output));
+    return exitCodeFor(result);
   } finally {
     if (timer) clearTimeout(timer);
     live?.stop();
@@ -240,7 +239,57 @@ function hiltVersion(): string {
   return pkg.version;
 }
 
+/** Where `hilt export bake -o` and `summarize --outputs` write: failures are user errors. */
+function writeOutput(
+  file: string,
+  text: string,
+  write: (file: string, text: string) => void = writeFileSync,
+): void {
+  try {
+    write(file, text);
+  } catch (error) {
+    const reason = toHiltError(error);
+    throw new HiltError("WRITE_FAILED", `cannot write ${file}: ${reason.message}`, {
+      cause: error,
+      hint: "name a file in a folder you can write to",
+    });
+  }
+}
+
+/** A result document from disk: a regular file, of a sane size, that parses as JSON. */
+function readResultText(file: string): string {
+  try {
+    return readRegularFile(file, { maxBytes: 64 * 1024 * 1024 }).toString("utf8");
+  } catch (error) {
+    const reason = toHiltError(error);
+    throw new HiltError("UNREADABLE_RESULT", `cannot read ${file}: ${reason.message}`, {
+      cause: error,
+      hint: "pass the file written by `hilt build-all --json > result.json`",
+    });
+  }
+}
+
+type Handler<A extends unknown[]> = (
+  ...args: A
+) => Promise<number | undefined> | number | undefined;
+
 export function buildProgram(setExitCode: (code: number) => void): Command {
+  /**
+   * The one place a command's failure is reported: under --json as one JSON document on stdout
+   * (a result document for the build commands), otherwise on stderr; its exit code is returned.
+   */
+  const act =
+    <A extends unknown[]>(handler: Handler<A>, output: { asResult?: boolean } = {}) =>
+    async (...args: A): Promise<void> => {
+      const command = args.at(-1) as Command;
+      const json = Boolean(command.opts().json);
+      try {
+        setExitCode((await handler(...args)) ?? ExitCode.ok);
+      } catch (error) {
+        setExitCode(reportFailure(error, { json, ...output }));
+      }
+    };
+
   const program = new Command("hilt")
     .description(
       "Declarative container build pipelines: detect services, plan and build layered image catalogs.",
@@ -256,8 +305,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       "after",
       "\nExamples:\n  hilt validate\n  hilt validate --catalog images/catalog.yaml --json",
     )
-    .action(async (flags: CommonFlags) => {
-      try {
+    .action(
+      act(async (flags: CommonFlags) => {
         const project = await loadProject(flags);
         for (const w of project.warnings) log(formatDiagnostic(w));
         if (flags.json) printJson({ ok: true, errors: [], warnings: project.warnings });
@@ -265,10 +314,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
           log(
             `${project.catalog.file}: ${Object.keys(project.catalog.catalog.images).length} images, valid`,
           );
-      } catch (error) {
-        setExitCode(reportFailure(error, flags));
-      }
-    });
+        return ExitCode.ok;
+      }),
+    );
 
   planFlags(program.command("plan"))
     .description("print the build graph: waves, input hashes, refs to push")
@@ -277,18 +325,18 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       "after",
       "\nExamples:\n  hilt plan\n  hilt plan task --push ghcr --owner acme --json | jq '.nodes[].refs'",
     )
-    .action(async (targets: string[], flags: PlanFlags) => {
-      try {
+    .action(
+      act(async (targets: string[], flags: PlanFlags) => {
         const { graph, project, warnings, cleanup } = await plan(planOptions(targets, flags));
         await cleanup();
         for (const w of project.warnings) log(formatDiagnostic(w));
         for (const w of warnings) log(`warning: ${w}`);
+        warnIgnoredFlags(flags, flags.push ?? graph.push);
         if (flags.json) printJson(graph);
         else process.stdout.write(`${describePlan(graph)}\n`);
-      } catch (error) {
-        setExitCode(reportFailure(error, flags));
-      }
-    });
+        return ExitCode.ok;
+      }),
+    );
 
   projectFlags(program.command("resolve-image"))
     .description(
@@ -299,40 +347,39 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         .choices(["session", "task"])
         .makeOptionMandatory(),
     )
-    .option("--provider <name>", "task provider, e.g. claude, codex")
+    .option("--provider <name>", "task provider, e.g. claude, codex", providerName)
     .option("--needs <caps>", "capabilities the image must provide, comma-separated", list)
     .option(
       "--registry <prefix>",
       "registry prefix for catalog images (default: catalog runtime.registry)",
+      registryPrefix,
     )
     .addHelpText(
       "after",
       "\nExamples:\n  hilt resolve-image --mode task --provider codex\n  hilt resolve-image --mode task --needs node,python --json",
     )
     .action(
-      async (
-        flags: CommonFlags & {
-          mode: "session" | "task";
-          provider?: string;
-          needs?: string[];
-          registry?: string;
-        },
-      ) => {
-        try {
-          let catalog: Catalog | undefined;
-          try {
-            catalog = (await loadProject(flags)).catalog.catalog;
-          } catch (error) {
-            // The environment alone can answer; a missing catalog matters only when it is needed.
-            if (flags.catalog || (error as HiltError).code !== "FILE_NOT_FOUND") throw error;
-          }
-          const resolution = resolveImage({ ...flags, env: process.env, catalog });
+      act(
+        async (
+          flags: CommonFlags & {
+            mode: "session" | "task";
+            provider?: string;
+            needs?: string[];
+            registry?: string;
+          },
+        ) => {
+          const resolution = await resolveRuntimeImage(
+            { ...flags, env: process.env },
+            {
+              load: async () => (await loadProject(flags)).catalog.catalog,
+              named: flags.catalog !== undefined || flags.pipeline !== undefined,
+            },
+          );
           if (flags.json) printJson(resolution);
           else process.stdout.write(`${resolution.image}\n`);
-        } catch (error) {
-          setExitCode(reportFailure(error, flags));
-        }
-      },
+          return ExitCode.ok;
+        },
+      ),
     );
 
   buildFlags(program.command("build-all"))
@@ -341,7 +388,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       "after",
       "\nExamples:\n  hilt build-all --json\n  hilt build-all --push ghcr --platform linux/amd64,linux/arm64\n  hilt build-all --push 127.0.0.1:5000/team --base-image debian=127.0.0.1:5000/library/debian --events",
     )
-    .action((flags: BuildFlags) => runBuildCommand([], flags, setExitCode));
+    .action(act((flags: BuildFlags) => runBuildCommand([], flags), { asResult: true }));
 
   buildFlags(program.command("build"))
     .description(
@@ -349,7 +396,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .argument("<targets...>", "catalog images or groups, or paths of repository folders")
     .addHelpText("after", "\nExamples:\n  hilt build agent-codex-task --push ttl.sh --json")
-    .action((targets: string[], flags: BuildFlags) => runBuildCommand(targets, flags, setExitCode));
+    .action(
+      act((targets: string[], flags: BuildFlags) => runBuildCommand(targets, flags), {
+        asResult: true,
+      }),
+    );
 
   program
     .command("detect")
@@ -362,16 +413,15 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       "after",
       "\nExamples:\n  hilt detect ./my-app\n  hilt detect . --json | jq '.services[] | {name, port: .port.value}'",
     )
-    .action((dir: string, flags: { json?: boolean }) => {
-      try {
+    .action(
+      act((dir: string, flags: { json?: boolean }) => {
         const result = detect(dir);
         for (const w of result.warnings) log(`warning: ${w}`);
         if (flags.json) printJson(result);
         else process.stdout.write(formatDetect(result));
-      } catch (error) {
-        setExitCode(reportFailure(error, flags));
-      }
-    });
+        return ExitCode.ok;
+      }),
+    );
 
   program
     .command("generate")
@@ -389,25 +439,24 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       "\nExamples:\n  hilt generate ./my-app --stdout\n  hilt generate . --roles --force",
     )
     .action(
-      async (
-        dir: string,
-        flags: { roles?: boolean; force?: boolean; stdout?: boolean; json?: boolean },
-      ) => {
-        try {
+      act(
+        async (
+          dir: string,
+          flags: { roles?: boolean; force?: boolean; stdout?: boolean; json?: boolean },
+        ) => {
           const { files, skipped } = generate(dir, { roles: flags.roles });
           for (const line of skipped) log(line);
           if (flags.stdout || flags.json) {
             if (flags.json) printJson({ files, skipped });
             else for (const f of files) process.stdout.write(`=== ${f.path}\n${f.content}\n`);
-            return;
+            return ExitCode.ok;
           }
           const written = await writeGenerated(dir, files, flags.force ?? false);
           for (const file of written) log(`wrote ${file}`);
           if (written.length === 0) log("nothing to generate");
-        } catch (error) {
-          setExitCode(reportFailure(error, flags));
-        }
-      },
+          return ExitCode.ok;
+        },
+      ),
     );
 
   program
@@ -416,29 +465,27 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .argument("<file>", "a result JSON written by --json")
     .option("--markdown", "print a Markdown table (for GITHUB_STEP_SUMMARY)")
     .option("--outputs <file>", "append result, refs and ok to this file (GITHUB_OUTPUT)")
-    .action((file: string, flags: { markdown?: boolean; outputs?: string }) => {
-      try {
-        const text = readFileSync(file, "utf8");
-        const parsed = resultSchema.safeParse(JSON.parse(text));
+    .action(
+      act((file: string, flags: { markdown?: boolean; outputs?: string }) => {
+        const text = readResultText(file);
+        let data: unknown;
+        try {
+          data = JSON.parse(text);
+        } catch {
+          data = undefined;
+        }
+        const parsed = resultSchema.safeParse(data);
         const result = parsed.success
           ? parsed.data
           : failureResult({
               code: "NOT_A_RESULT",
               message: `${file} is not a Hilt result document`,
             });
-        if (flags.outputs) appendFileSync(flags.outputs, githubOutputs(result, text));
+        if (flags.outputs) writeOutput(flags.outputs, githubOutputs(result, text), appendFileSync);
         process.stdout.write(flags.markdown ? markdownSummary(result) : formatSummary(result));
-      } catch (error) {
-        setExitCode(
-          reportFailure(
-            new HiltError("UNREADABLE_RESULT", `cannot read ${file}: ${(error as Error).message}`, {
-              exitCode: ExitCode.usage,
-            }),
-            {},
-          ),
-        );
-      }
-    });
+        return ExitCode.ok;
+      }),
+    );
 
   program
     .command("mcp")
@@ -449,9 +496,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       "after",
       '\nExamples:\n  claude mcp add hilt -- npx hilt mcp\n  {"mcpServers": {"hilt": {"command": "npx", "args": ["hilt", "mcp"]}}}',
     )
-    .action(async () => {
-      setExitCode(await serveStdio(hiltVersion()));
-    });
+    .action(
+      act(async () => {
+        // Loaded here: the MCP SDK costs every other command's start-up time.
+        const { serveStdio } = await import("../mcp/server.js");
+        setExitCode(await serveStdio(hiltVersion()));
+        return ExitCode.ok;
+      }),
+    );
 
   const exportCommand = program
     .command("export")
@@ -464,46 +516,65 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       "after",
       "\nExamples:\n  hilt export bake -o docker-bake.json && docker buildx bake -f docker-bake.json",
     )
-    .action(async (targets: string[], flags: PlanFlags & { output?: string }) => {
-      try {
+    .action(
+      act(async (targets: string[], flags: PlanFlags & { output?: string }) => {
         const { graph, project, cleanup } = await plan(planOptions(targets, flags));
         await cleanup();
+        warnIgnoredFlags(flags, flags.push ?? graph.push);
         const text = `${JSON.stringify(toBake(graph, { root: project.root }), null, 2)}\n`;
-        if (flags.output) writeFileSync(flags.output, text);
+        if (flags.output) writeOutput(flags.output, text);
         else process.stdout.write(text);
-      } catch (error) {
-        setExitCode(reportFailure(error, flags));
-      }
-    });
+        return ExitCode.ok;
+      }),
+    );
   planFlags(exportCommand.command("matrix"))
     .description("a GitHub Actions matrix per wave")
     .argument("[targets...]", "catalog images or groups")
-    .option("--wave <n>", "print only this wave's matrix ({include: [...]})", (v) => {
-      if (!/^\d+$/.test(v)) throw new InvalidArgumentError("is not a wave number");
-      return Number(v);
-    })
+    .option("--wave <n>", "print only this wave's matrix ({include: [...]})", waveNumber)
     .addHelpText(
       "after",
       '\nExamples:\n  echo "matrix=$(hilt export matrix --wave 0)" >> "$GITHUB_OUTPUT"',
     )
-    .action(async (targets: string[], flags: PlanFlags & { wave?: number }) => {
-      try {
+    .action(
+      act(async (targets: string[], flags: PlanFlags & { wave?: number }) => {
         const { graph, cleanup } = await plan(planOptions(targets, flags));
         await cleanup();
+        warnIgnoredFlags(flags, flags.push ?? graph.push);
         const matrix = toMatrix(graph);
-        if (flags.wave === undefined) return printJson(matrix);
+        if (flags.wave === undefined) {
+          printJson(matrix);
+          return ExitCode.ok;
+        }
         const wave = matrix.waves[flags.wave];
         if (!wave)
           throw new HiltError("UNKNOWN_WAVE", `the plan has no wave ${flags.wave}`, {
-            exitCode: ExitCode.usage,
             hint: `waves: 0..${matrix.waves.length - 1}`,
           });
         process.stdout.write(`${JSON.stringify(wave.matrix)}\n`);
-      } catch (error) {
-        setExitCode(reportFailure(error, flags));
-      }
-    });
+        return ExitCode.ok;
+      }),
+    );
   return program;
+}
+
+/** `--json` among the options (before a `--`): usage errors must then be JSON too. */
+function wantsJson(argv: readonly string[]): boolean {
+  const args = argv.slice(2);
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).includes("--json");
+}
+
+/** The subcommand the arguments name, as far as they name one: `hilt export bake`. */
+function commandPath(program: Command, argv: readonly string[]): Command[] {
+  const path = [program];
+  for (const arg of argv.slice(2)) {
+    if (arg.startsWith("-")) continue;
+    const current = path.at(-1) as Command;
+    const next = current.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (!next) break;
+    path.push(next);
+  }
+  return path;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -519,15 +590,18 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    const code = (error as { code?: string; exitCode?: number }).code;
-    if (
-      code === "commander.helpDisplayed" ||
-      code === "commander.version" ||
-      code === "commander.help"
-    )
+    const json = wantsJson(argv);
+    if (!(error instanceof CommanderError)) return reportFailure(error, { json });
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version")
       return ExitCode.ok;
-    if (typeof code === "string" && code.startsWith("commander.")) return ExitCode.usage;
-    return reportFailure(error, { json: argv.includes("--json") });
+    // `hilt` alone prints the help on stderr: a usage error, not a success.
+    if (error.code === "commander.help") return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    const path = commandPath(program, argv);
+    const leaf = path.at(-1)?.name() ?? "";
+    return reportFailure(usageError(error, path.map((c) => c.name()).join(" ")), {
+      json,
+      asResult: leaf === "build" || leaf === "build-all",
+    });
   }
   return exitCode;
 }

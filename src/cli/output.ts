@@ -1,6 +1,8 @@
-import { ExitCode, type HiltError, InvalidConfigError, toHiltError } from "../errors.js";
+import type { CommanderError } from "commander";
+import { ExitCode, HiltError, InvalidConfigError, toHiltError } from "../errors.js";
 import { formatDiagnostic } from "../model/diagnostics.js";
 import { failureResult } from "../report/result-schema.js";
+import { HINT_SEPARATOR } from "./flags.js";
 
 export interface OutputOptions {
   json?: boolean;
@@ -43,4 +45,18 @@ export function reportFailure(error: unknown, options: OutputOptions): number {
       log(String((hilt.cause as Error).stack ?? hilt.cause));
   }
   return hilt.exitCode ?? ExitCode.internal;
+}
+
+/** A usage error found by commander (unknown option or command, bad or missing value). */
+export function usageError(error: CommanderError, command: string): HiltError {
+  const text = error.message.replace(/^error: /, "").trim();
+  const [said = text, hint] = text.split(HINT_SEPARATOR);
+  // "option '--sha <sha>' argument 'x' is invalid. why" → `--sha "x": why`
+  const bad = /^option '(-\S+ )?(--[\w-]+)[^']*' argument '(.*)' is invalid\. (.*)$/s.exec(said);
+  const message = bad ? `${bad[2]} ${JSON.stringify(bad[3])}: ${bad[4]}` : said;
+  return new HiltError(
+    error.code === "commander.invalidArgument" ? "INVALID_ARGUMENT" : "USAGE",
+    message,
+    { hint: hint ?? `run \`${command} --help\` for what it accepts`, cause: error },
+  );
 }

@@ -1,4 +1,4 @@
-import { ExitCode, HiltError } from "../errors.js";
+import { ExitCode, HiltError, InvalidConfigError } from "../errors.js";
 import { catalogParent } from "../model/catalog-rules.js";
 import type { Catalog } from "../model/catalog-schema.js";
 
@@ -137,4 +137,36 @@ export function resolveImage(request: ResolveRequest): Resolution {
         ? "set TTYD_IMAGE, or runtime.session in the catalog"
         : "set TASK_IMAGE_<PROVIDER>, TASK_IMAGE_DEFAULT or TTYD_IMAGE, or runtime.task in the catalog",
   });
+}
+
+export interface CatalogSource {
+  /** Loads the project's catalog; throws as loadProject does. */
+  load: () => Promise<Catalog>;
+  /** The caller named a catalog or a pipeline: then it must load. */
+  named: boolean;
+}
+
+/** True when the only problem is that the default catalog file does not exist. */
+function isMissingDefaultCatalog(error: unknown): boolean {
+  if (!(error instanceof InvalidConfigError)) return false;
+  return error.diagnostics.every((d) => d.code === "FILE_NOT_FOUND" && d.path === "");
+}
+
+/**
+ * The one fallback policy of `resolve-image`, shared by the CLI, MCP and the Dagger module: the
+ * environment alone can answer, so a missing default catalog is no error (resolution then uses
+ * the environment only, and --needs says it needs a catalog). A catalog or pipeline the caller
+ * named, or one that exists but is invalid or unreadable, is an error: never silently ignored.
+ */
+export async function resolveRuntimeImage(
+  request: Omit<ResolveRequest, "catalog">,
+  source: CatalogSource,
+): Promise<Resolution> {
+  let catalog: Catalog | undefined;
+  try {
+    catalog = await source.load();
+  } catch (error) {
+    if (source.named || !isMissingDefaultCatalog(error)) throw error;
+  }
+  return resolveImage({ ...request, catalog });
 }
