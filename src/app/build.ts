@@ -45,20 +45,9 @@ async function checkRegistry(registry: RegistryClient, graph: BuildGraph): Promi
 
 /** Plans and builds: what `hilt build-all` and `hilt build` run. */
 export async function buildAll(options: BuildOptions = {}): Promise<HiltResult> {
-  const {
-    graph,
-    pipeline,
-    project,
-    target,
-    warnings,
-    cleanup: removeGenerated,
-  } = await plan(options);
+  const { graph, pipeline, project, target, warnings } = await plan(options);
   for (const warning of warnings) options.log?.(`warning: ${warning}`);
-  try {
-    return await buildGraph({ options, graph, pipeline, project, target });
-  } finally {
-    await removeGenerated();
-  }
+  return buildGraph({ options, graph, pipeline, project, target });
 }
 
 async function buildGraph(input: {

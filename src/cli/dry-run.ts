@@ -1,30 +1,41 @@
-import { buildxBuildArgv } from "../engine/docker/argv.js";
-import type { BuildGraph } from "../plan/plan-schema.js";
-import { PARENT_ARG } from "../render/dockerfile.js";
+import { externalBaseRef, nodeBuildxArgv } from "../engine/docker/argv.js";
+import type { BuildGraph, PlanNode } from "../plan/plan-schema.js";
+import { SECRET_MOUNTS, type SecretName } from "../render/secret-mounts.js";
 
-/** The docker commands a build would run, with the parent digest left as a placeholder. */
-export function dryRunCommands(graph: BuildGraph): string[][] {
+/** Every secret, as a placeholder: the real build passes those it has a file for. */
+const SECRET_PLACEHOLDERS = Object.fromEntries(
+  Object.keys(SECRET_MOUNTS).map((name) => [name, `<${name}>`]),
+) as Record<SecretName, string>;
+
+function dockerfileOf(node: PlanNode): string {
+  if (node.build.type === "steps") return `<rendered Dockerfile of ${node.name}>`;
+  return node.build.dockerfile ?? `<generated Dockerfile of ${node.name}>`;
+}
+
+/**
+ * The docker commands a build would run: the real build's argv (engine/docker/argv.ts), with
+ * placeholders for what only exists at build time (temp files, the parent's result, the epoch).
+ */
+export function dryRunCommands(
+  graph: BuildGraph,
+  options: { noCache?: boolean; sourceDateEpoch?: number } = {},
+): string[][] {
   return graph.nodes.map((node) => [
     "docker",
-    ...buildxBuildArgv({
+    ...nodeBuildxArgv(node, {
+      dockerfile: dockerfileOf(node),
       context: node.build.context ?? "<empty context>",
-      dockerfile:
-        node.build.type === "dockerfile"
-          ? node.build.dockerfile
-          : `<rendered Dockerfile of ${node.name}>`,
-      buildArgs: {
-        ...(node.build.type === "dockerfile" ? node.build.buildArgs : {}),
-        [PARENT_ARG]: node.from.type === "image" ? `<${node.from.name}@digest>` : node.from.ref,
-      },
-      labels: node.labels,
-      platforms: node.platforms,
+      metadataFile: "<metadata.json>",
+      baseRef:
+        node.from.type === "image" ? `<${node.from.name}@digest>` : (externalBaseRef(node) ?? ""),
       tags: node.refs.immutable,
       push: graph.push !== "none",
-      metadataFile: "<metadata.json>",
-      secrets: { npmrc: "<npmrc>", pipconf: "<pip.conf>" },
-      ...(node.build.type === "dockerfile" && node.build.target
-        ? { target: node.build.target }
-        : {}),
+      noCache: options.noCache ?? false,
+      secrets: SECRET_PLACEHOLDERS,
+      sourceDateEpoch:
+        options.sourceDateEpoch === undefined
+          ? "<SOURCE_DATE_EPOCH>"
+          : String(options.sourceDateEpoch),
     }),
   ]);
 }

@@ -8,6 +8,7 @@ import {
   RESULT_SCHEMA_VERSION,
 } from "../report/result-schema.js";
 import type { Backend, BuildSecrets } from "./backend.js";
+import { externalBaseRef } from "./docker/argv.js";
 import { type EventInput, type EventSink, stamp } from "./events.js";
 import { runGraph } from "./scheduler.js";
 
@@ -110,7 +111,7 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
       };
     } else {
       const parent = node.from.type === "image" ? parents.get(node.from.name) : undefined;
-      const baseRef = parent ? parent.ref : (node.from as { ref: string }).ref;
+      const baseRef = parent ? parent.ref : (externalBaseRef(node) ?? "scratch");
       const output = await backend.build({
         node,
         root: options.root,

@@ -4,8 +4,9 @@ import type { Catalog, ImageSpec } from "../model/catalog-schema.js";
 import type { TagPolicy } from "../model/pipeline-schema.js";
 import { didYouMean } from "../util/did-you-mean.js";
 import { mapBaseImage } from "./base-images.js";
+import { type BaseDigests, digestOf, dockerfileBases } from "./bases.js";
 import { criticalPath, topologicalWaves, withAncestors } from "./graph.js";
-import { canonicalJson, sha256 } from "./hash.js";
+import { canonicalJson, HASH_VERSION, sha256 } from "./hash.js";
 import { ociLabels } from "./labels.js";
 import {
   type BuildGraph,
@@ -15,9 +16,6 @@ import {
 } from "./plan-schema.js";
 import { computeTags, contentTag, type GitInfo } from "./tags.js";
 import { describeTarget, type PushTarget, refsFor, repositoryFor } from "./targets.js";
-
-/** Bumped when the meaning of the input hash changes, so old content tags stop matching. */
-const HASH_VERSION = 1;
 
 export interface PlanInput {
   catalog: Catalog;
@@ -31,6 +29,10 @@ export interface PlanInput {
   baseImages?: Readonly<Record<string, string>>;
   /** Digest of each image's build context, for images that use one (see contextOf). */
   contextDigests?: Readonly<Record<string, string>>;
+  /** The text of each Dockerfile image's Dockerfile: hashed, wherever the file lives. */
+  dockerfileTexts?: Readonly<Record<string, string>>;
+  /** Mapped external base ref → its manifest digest (null: not resolved). */
+  baseDigests?: BaseDigests;
   /** yyyymmdd for {{date}} tag templates. */
   date?: string;
 }
@@ -46,18 +48,40 @@ export function contextOf(image: ImageSpec): string | undefined {
   return copies ? (image.context ?? ".") : undefined;
 }
 
-function buildSpec(image: ImageSpec): BuildSpec {
+function buildSpec(
+  name: string,
+  image: ImageSpec,
+  input: PlanInput,
+): { build: BuildSpec; bases: { ref: string; digest: string | null }[] } {
   const context = contextOf(image);
   if (image.dockerfile) {
+    const text = input.dockerfileTexts?.[name];
+    if (text === undefined)
+      throw new HiltError("INTERNAL", `the plan was given no Dockerfile text for ${name}`);
+    const bases = dockerfileBases(text, input.baseImages ?? {}, input.baseDigests ?? {});
     return {
-      type: "dockerfile",
-      dockerfile: image.dockerfile,
-      context: context ?? ".",
-      ...(image.target ? { target: image.target } : {}),
-      buildArgs: image.buildArgs ?? {},
+      build: {
+        type: "dockerfile",
+        dockerfile: image.dockerfile,
+        dockerfileDigest: sha256(text),
+        context: context ?? ".",
+        ...(image.target ? { target: image.target } : {}),
+        buildArgs: { ...bases.buildArgs, ...image.buildArgs },
+        ...(Object.keys(bases.baseContexts).length > 0 ? { baseContexts: bases.baseContexts } : {}),
+      },
+      bases: bases.bases,
     };
   }
-  return { type: "steps", steps: image.steps ?? [], ...(context ? { context } : {}) };
+  return {
+    build: { type: "steps", steps: image.steps ?? [], ...(context ? { context } : {}) },
+    bases: [],
+  };
+}
+
+/** An external base after mapping, with the digest it resolved to when known. */
+function externalFrom(ref: string, input: PlanInput): { ref: string; digest: string | null } {
+  const mapped = mapBaseImage(ref, input.baseImages ?? {});
+  return { ref: mapped, digest: digestOf(mapped, input.baseDigests ?? {}) };
 }
 
 /** Group and image names → image names, groups expanded recursively. */
@@ -111,10 +135,17 @@ export function planBuild(input: PlanInput): BuildGraph {
       const platforms = [
         ...(input.platforms ?? image.platforms ?? catalog.defaults.platforms),
       ].sort();
-      const build = buildSpec(image);
-      const from: PlanNode["from"] = parent
-        ? { type: "image", name: parent }
-        : { type: "external", ref: mapBaseImage(image.from, input.baseImages ?? {}) };
+      const spec = buildSpec(name, image, input);
+      const { build } = spec;
+      const external = parent ? undefined : externalFrom(image.from, input);
+      const from: PlanNode["from"] = external
+        ? {
+            type: "external",
+            ref: external.ref,
+            ...(external.digest ? { digest: external.digest } : {}),
+          }
+        : { type: "image", name: parent as string };
+      const bases = external ? [external, ...spec.bases] : spec.bases;
       const contextDigest = build.context ? input.contextDigests?.[name] : undefined;
       const inputHash = sha256(
         canonicalJson({
@@ -144,6 +175,7 @@ export function planBuild(input: PlanInput): BuildGraph {
         repository: repositoryFor(input.push, repository),
         parents: parent ? [parent] : [],
         from,
+        ...(bases.length > 0 ? { bases } : {}),
         platforms,
         inputHash,
         contentTag: contentTag(inputHash),

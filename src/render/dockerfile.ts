@@ -1,14 +1,13 @@
 import type { Step } from "../model/catalog-schema.js";
 import type { PlanNode } from "../plan/plan-schema.js";
+import { secretMountFlag } from "./secret-mounts.js";
 
 /** The build argument that carries the parent's exact reference into a Dockerfile. */
 export const PARENT_ARG = "PARENT_IMAGE";
 
 // Registry settings and tokens reach RUN steps only as secret mounts, never as layers or args.
-const NPM_MOUNTS =
-  "--mount=type=secret,id=npmrc,target=/root/.npmrc --mount=type=secret,id=ca,target=/run/secrets/hilt-ca.pem --mount=type=cache,target=/root/.npm,sharing=locked";
-const PIP_MOUNTS =
-  "--mount=type=secret,id=pipconf,target=/etc/pip.conf --mount=type=secret,id=ca,target=/run/secrets/hilt-ca.pem --mount=type=cache,target=/root/.cache/pip,sharing=locked";
+const NPM_MOUNTS = `${secretMountFlag("npmrc")} ${secretMountFlag("ca")} --mount=type=cache,target=/root/.npm,sharing=locked`;
+const PIP_MOUNTS = `${secretMountFlag("pipconf")} ${secretMountFlag("ca")} --mount=type=cache,target=/root/.cache/pip,sharing=locked`;
 
 function quote(value: string): string {
   return JSON.stringify(value);
@@ -69,4 +68,21 @@ export function renderStepsDockerfile(
   if (node.entrypoint) lines.push(`ENTRYPOINT ${JSON.stringify(node.entrypoint)}`);
   if (node.cmd) lines.push(`CMD ${JSON.stringify(node.cmd)}`);
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * A Dockerfile's text with literal FROM images replaced (base-image mappings, pinned digests): what
+ * named build contexts do for BuildKit, for engines without them (Dagger's dockerBuild).
+ */
+export function withBaseImages(
+  dockerfile: string,
+  replacements: Readonly<Record<string, string>>,
+): string {
+  return dockerfile.replace(
+    /^(\s*FROM\s+(?:--platform=\S+\s+)?)(\S+)/gim,
+    (line, head: string, image: string) => {
+      const replacement = replacements[image];
+      return replacement === undefined ? line : `${head}${replacement}`;
+    },
+  );
 }

@@ -6,10 +6,10 @@ import { GOLDEN_DIR, goldenCases, planGolden } from "./golden.js";
 describe("golden plans (npm run test:update-golden rewrites them)", () => {
   it("has cases", () => expect(goldenCases().length).toBeGreaterThanOrEqual(4));
 
-  it.each(goldenCases())("%s", (name) => {
+  it.each(goldenCases())("%s", async (name) => {
     const expected = JSON.parse(
       readFileSync(path.join(GOLDEN_DIR, name, "expected-plan.json"), "utf8"),
     );
-    expect(planGolden(name)).toEqual(expected);
+    expect(await planGolden(name)).toEqual(expected);
   });
 });

@@ -23,8 +23,10 @@ images:
     buildArgs: {FLAVOUR: slim}
 `;
 
+const CHILD_DOCKERFILE = "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nFROM golang:1.22 AS tools\n";
+
 describe("Dockerfile rendering", () => {
-  const node = planOf(catalog).nodes[0];
+  const node = planOf(catalog, { dockerfileTexts: { child: CHILD_DOCKERFILE } }).nodes[0];
   const text = node ? renderStepsDockerfile(node, "debian:bookworm-slim") : "";
 
   it("takes the parent from PARENT_IMAGE", () => {
@@ -48,18 +50,41 @@ describe("Dockerfile rendering", () => {
 });
 
 describe("exports", () => {
-  const plan = planOf(catalog);
+  const plan = planOf(catalog, { dockerfileTexts: { child: CHILD_DOCKERFILE } });
 
   it("links a child to its parent through a named bake context", () => {
-    const bake = toBake(plan, { root: "." });
+    const bake = toBake(plan, { root: ".", contextRoot: "." });
     expect(bake.group.default?.targets).toEqual(["base", "child"]);
     const child = bake.target.child;
     expect(child?.contexts).toEqual({ "hilt-parent-base": "target:base" });
     expect(child?.args).toEqual({ PARENT_IMAGE: "hilt-parent-base", FLAVOUR: "slim" });
     expect(child?.context).toBe("images/child");
     expect(child?.dockerfile).toBe("Dockerfile");
+    // Without contextRoot every path is absolute from the root, so bake runs from any folder.
+    const anywhere = toBake(plan, { root: "/srv/repo" }).target.child;
+    expect(anywhere?.context).toBe("/srv/repo/images/child");
+    expect(anywhere?.dockerfile).toBe("/srv/repo/images/child/Dockerfile");
     expect(bake.target.base?.["dockerfile-inline"]).toContain("FROM $${PARENT_IMAGE}");
     expect(bake.target.base?.tags[0]).toBe(plan.nodes[0]?.refs.immutable[0]);
+  });
+
+  it("hands pinned and mapped bases to bake as named contexts", () => {
+    const pinned = planOf(catalog, {
+      dockerfileTexts: { child: CHILD_DOCKERFILE },
+      baseImages: { golang: "mirror.example.com/golang" },
+      baseDigests: {
+        "debian:bookworm-slim": `sha256:${"a".repeat(64)}`,
+        "mirror.example.com/golang:1.22": `sha256:${"b".repeat(64)}`,
+      },
+    });
+    const bake = toBake(pinned, { root: "/srv/repo" });
+    expect(bake.target.base?.args.PARENT_IMAGE).toBe(
+      `debian:bookworm-slim@sha256:${"a".repeat(64)}`,
+    );
+    expect(bake.target.child?.contexts).toEqual({
+      "hilt-parent-base": "target:base",
+      "golang:1.22": `docker-image://mirror.example.com/golang:1.22@sha256:${"b".repeat(64)}`,
+    });
   });
 
   it("writes one matrix per wave", () => {

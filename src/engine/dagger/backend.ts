@@ -6,8 +6,10 @@ import { ExitCode, HiltError } from "../../errors.js";
 import type { Step } from "../../model/catalog-schema.js";
 import type { PlanNode } from "../../plan/plan-schema.js";
 import type { Credentials } from "../../registry/credentials.js";
-import { PARENT_ARG } from "../../render/dockerfile.js";
+import { PARENT_ARG, withBaseImages } from "../../render/dockerfile.js";
+import { SECRET_MOUNTS } from "../../render/secret-mounts.js";
 import type { Backend, BuildOutput, BuildRequest, BuildSecrets } from "../backend.js";
+import { dockerfileText } from "../dockerfile-text.js";
 import { findDaggerCli, hasDaggerSession } from "./locate.js";
 
 type Env = Record<string, string | undefined>;
@@ -48,15 +50,15 @@ function applyStep(
   const withSecrets = (c: Container, target: string, file: string | undefined, name: string) =>
     file ? c.withMountedSecret(target, client.setSecret(name, readFileSync(file, "utf8"))) : c;
   if (step.npm) {
-    let c = withSecrets(container, "/root/.npmrc", secrets.npmrc, "hilt-npmrc");
-    c = withSecrets(c, "/run/secrets/hilt-ca.pem", secrets.ca, "hilt-ca");
+    let c = withSecrets(container, SECRET_MOUNTS.npmrc.target, secrets.npmrc, "hilt-npmrc");
+    c = withSecrets(c, SECRET_MOUNTS.ca.target, secrets.ca, "hilt-ca");
     return c
       .withMountedCache("/root/.npm", client.cacheVolume("hilt-npm"))
       .withExec(["npm", "install", "-g", "--no-fund", "--no-audit", ...step.npm]);
   }
   if (step.pip) {
-    let c = withSecrets(container, "/etc/pip.conf", secrets.pipconf, "hilt-pipconf");
-    c = withSecrets(c, "/run/secrets/hilt-ca.pem", secrets.ca, "hilt-ca");
+    let c = withSecrets(container, SECRET_MOUNTS.pipconf.target, secrets.pipconf, "hilt-pipconf");
+    c = withSecrets(c, SECRET_MOUNTS.ca.target, secrets.ca, "hilt-ca");
     return c
       .withMountedCache("/root/.cache/pip", client.cacheVolume("hilt-pip"))
       .withEnvVariable("PIP_BREAK_SYSTEM_PACKAGES", "1")
@@ -145,7 +147,11 @@ export class DaggerBackend implements Backend {
       if (node.build.type === "dockerfile") {
         // The Dockerfile goes into the context under a fixed name: generated ones live outside it.
         const dockerfile = ".hilt.Dockerfile";
-        const text = readFileSync(path.resolve(request.root, node.build.dockerfile), "utf8");
+        // Dagger's dockerBuild has no named build contexts: base-image replacements (mapping,
+        // pinned digests) are written into the FROM lines instead.
+        const text = withBaseImages(dockerfileText(node.build, request.root), {
+          ...node.build.baseContexts,
+        });
         const buildArgs = Object.entries({
           ...node.build.buildArgs,
           [PARENT_ARG]: request.baseRef,

@@ -5,10 +5,10 @@ import { ExitCode, HiltError } from "../../errors.js";
 import { type ExecRequest, type ExecResult, exec } from "../../host/exec.js";
 import type { PlanNode } from "../../plan/plan-schema.js";
 import type { Credentials } from "../../registry/credentials.js";
-import { PARENT_ARG, renderStepsDockerfile } from "../../render/dockerfile.js";
+import { renderStepsDockerfile } from "../../render/dockerfile.js";
 import type { Backend, BuildOutput, BuildRequest } from "../backend.js";
 import { nativePlatform } from "../platform.js";
-import { buildxBuildArgv, parseBuildMetadata } from "./argv.js";
+import { nodeBuildxArgv, parseBuildMetadata } from "./argv.js";
 
 function lastLines(text: string, count: number): string {
   return text.trim().split("\n").slice(-count).join("\n");
@@ -109,37 +109,34 @@ export class DockerBackend implements Backend {
       dockerfile = path.join(nodeDir, "Dockerfile");
       await writeFile(dockerfile, renderStepsDockerfile(node, request.baseRef));
       context = node.build.context
-        ? path.join(request.root, node.build.context)
+        ? path.resolve(request.root, node.build.context)
         : path.join(nodeDir, "empty-context");
       await mkdir(context, { recursive: true });
     } else {
-      dockerfile = path.resolve(request.root, node.build.dockerfile);
       context = path.resolve(request.root, node.build.context);
+      if (node.build.generated) {
+        // Generated Dockerfiles exist only now, in the backend's own folder; BuildKit reads
+        // <Dockerfile>.dockerignore beside a Dockerfile given with --file.
+        dockerfile = path.join(nodeDir, "Dockerfile");
+        await writeFile(dockerfile, node.build.generated.dockerfile);
+        if (node.build.generated.dockerignore !== undefined)
+          await writeFile(`${dockerfile}.dockerignore`, node.build.generated.dockerignore);
+      } else {
+        dockerfile = path.resolve(request.root, node.build.dockerfile ?? "Dockerfile");
+      }
     }
-    const metadataFile = path.join(nodeDir, "metadata.json");
-    const argv = buildxBuildArgv({
-      context,
+    const argv = nodeBuildxArgv(node, {
       dockerfile,
-      buildArgs: {
-        ...(node.build.type === "dockerfile" ? node.build.buildArgs : {}),
-        [PARENT_ARG]: request.baseRef,
-        SOURCE_DATE_EPOCH: String(request.sourceDateEpoch),
-      },
-      labels: node.labels,
-      platforms: node.platforms,
+      context,
+      metadataFile: path.join(nodeDir, "metadata.json"),
+      baseRef: request.baseRef,
       tags: request.tags,
       push: request.push,
-      metadataFile,
       noCache: request.noCache,
-      ...(node.build.type === "dockerfile" && node.build.target
-        ? { target: node.build.target }
-        : {}),
-      secrets: {
-        npmrc: request.secrets.npmrc,
-        pipconf: request.secrets.pipconf,
-        ca: request.secrets.ca,
-      },
+      secrets: request.secrets,
+      sourceDateEpoch: String(request.sourceDateEpoch),
     });
+    const metadataFile = path.join(nodeDir, "metadata.json");
     request.log(`docker ${argv.join(" ")}`);
     const result = await this.run(argv, { signal: request.signal });
     if (request.signal.aborted)
