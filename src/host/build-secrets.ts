@@ -1,8 +1,8 @@
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { BuildSecrets } from "../engine/backend.js";
+import type { Backend, BuildSecrets } from "../engine/backend.js";
 import { exec } from "./exec.js";
 
 export interface RegistryConfigOptions {
@@ -12,7 +12,20 @@ export interface RegistryConfigOptions {
   caCert?: string;
   /** pip index URL; default: the host's `pip config get global.index-url`, if any. */
   pipIndex?: string;
+  /**
+   * Give the builds of detected repositories (service images) the registry token too. Off by
+   * default: their install scripts are code Hilt was handed, not code its caller wrote.
+   */
+  buildSecrets?: boolean;
   env?: Record<string, string | undefined>;
+}
+
+export interface PreparedSecrets {
+  /** For service images: registry URLs and CA, the token only when opted in. */
+  secrets: BuildSecrets;
+  /** For catalog images (written by the catalog's author, trusted): the token too. */
+  catalogSecrets: BuildSecrets;
+  cleanup: () => Promise<void>;
 }
 
 async function hostValue(command: string, args: string[]): Promise<string | undefined> {
@@ -40,14 +53,44 @@ export function pipConfText(index: string | undefined, hasCa: boolean): string {
 }
 
 /**
+ * A registry URL without the credentials it may carry (`https://user:token@host/`); undefined
+ * when it is not a URL at all, since then nothing can be said about what it carries.
+ */
+export function withoutCredentials(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === "" && parsed.password === "") return url;
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return undefined;
+  }
+}
+
+// Removed at exit even when Hilt is ended before its cleanup ran (an EPIPE exit, a crash).
+const liveDirs = new Set<string>();
+let exitHookInstalled = false;
+
+function removeAtExit(dir: string): void {
+  liveDirs.add(dir);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => {
+    for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
+  });
+}
+
+/**
  * Package-registry settings for builds, as files in a private temporary folder: they reach
- * RUN steps only as BuildKit secret mounts (or Dagger secrets), never args or layers.
+ * RUN steps only as BuildKit secret mounts (or Dagger secrets), never args or layers. The
+ * secret ids (npmrc, pipconf, ca) are the same for every image; what the files hold differs:
+ * service images get the token only with `buildSecrets`, catalog images always.
  */
 export async function prepareBuildSecrets(
   options: RegistryConfigOptions = {},
-): Promise<{ secrets: BuildSecrets; cleanup: () => Promise<void> }> {
+): Promise<PreparedSecrets> {
   const env = options.env ?? process.env;
-  const dir = await mkdtemp(path.join(tmpdir(), "hilt-secrets-"));
   const registry =
     options.npmRegistry ??
     (await hostValue("npm", ["config", "get", "registry"])) ??
@@ -56,14 +99,56 @@ export async function prepareBuildSecrets(
   const hasCa = ca !== undefined && existsSync(ca);
   const pipIndex =
     options.pipIndex ?? (await hostValue("pip", ["config", "get", "global.index-url"]));
-  const secrets: BuildSecrets = {
-    npmrc: path.join(dir, "npmrc"),
-    pipconf: path.join(dir, "pip.conf"),
+  const token = env.NPM_TOKEN || env.NODE_AUTH_TOKEN || undefined;
+
+  const dir = await mkdtemp(path.join(tmpdir(), "hilt-secrets-"));
+  removeAtExit(dir);
+  const write = (name: string, text: string) =>
+    writeFile(path.join(dir, name), text, { mode: 0o600 }).then(() => path.join(dir, name));
+
+  const catalogSecrets: BuildSecrets = {
+    npmrc: await write("npmrc-catalog", npmrcText(registry, hasCa, token)),
+    pipconf: await write("pip-catalog.conf", pipConfText(pipIndex, hasCa)),
     ...(hasCa ? { ca } : {}),
   };
-  await writeFile(secrets.npmrc as string, npmrcText(registry, hasCa, env.NPM_TOKEN), {
-    mode: 0o600,
-  });
-  await writeFile(secrets.pipconf as string, pipConfText(pipIndex, hasCa), { mode: 0o600 });
-  return { secrets, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  const secrets: BuildSecrets = options.buildSecrets
+    ? catalogSecrets
+    : {
+        npmrc: await write(
+          "npmrc",
+          npmrcText(
+            withoutCredentials(registry) ?? "https://registry.npmjs.org/",
+            hasCa,
+            undefined,
+          ),
+        ),
+        pipconf: await write(
+          "pip.conf",
+          pipConfText(pipIndex === undefined ? undefined : withoutCredentials(pipIndex), hasCa),
+        ),
+        ...(hasCa ? { ca } : {}),
+      };
+  return {
+    secrets,
+    catalogSecrets,
+    cleanup: async () => {
+      await rm(dir, { recursive: true, force: true });
+      liveDirs.delete(dir);
+    },
+  };
+}
+
+/** The backend, handing catalog images their (trusted) secrets and everything else `secrets`. */
+export function withCatalogSecrets(backend: Backend, catalogSecrets: BuildSecrets): Backend {
+  return {
+    name: backend.name,
+    preflight: (nodes) => backend.preflight(nodes),
+    build: (request) =>
+      backend.build(
+        request.node.kind === "catalog" ? { ...request, secrets: catalogSecrets } : request,
+      ),
+    localImage: (ref) => backend.localImage(ref),
+    tagLocal: (source, target) => backend.tagLocal(source, target),
+    close: () => backend.close(),
+  };
 }

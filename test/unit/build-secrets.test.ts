@@ -1,0 +1,74 @@
+import { existsSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import type { Backend, BuildRequest } from "../../src/engine/backend.js";
+import {
+  prepareBuildSecrets,
+  withCatalogSecrets,
+  withoutCredentials,
+} from "../../src/host/build-secrets.js";
+
+const TOKEN = "npm_tok3n-never-in-service-builds";
+const options = {
+  npmRegistry: "https://registry.example.test/npm/",
+  pipIndex: "https://user:pip-pass-secret@pypi.example.test/simple",
+  caCert: "/nonexistent/ca.pem",
+};
+
+describe("build secrets", () => {
+  it("service builds get the registry but no token unless the caller opts in", async () => {
+    const prepared = await prepareBuildSecrets({ ...options, env: { NPM_TOKEN: TOKEN } });
+    try {
+      const service = readFileSync(prepared.secrets.npmrc as string, "utf8");
+      expect(service).toBe("registry=https://registry.example.test/npm/\n");
+      const pip = readFileSync(prepared.secrets.pipconf as string, "utf8");
+      expect(pip).toContain("index-url = https://pypi.example.test/simple");
+      expect(pip).not.toContain("pip-pass-secret");
+      const catalog = readFileSync(prepared.catalogSecrets.npmrc as string, "utf8");
+      expect(catalog).toContain(`//registry.example.test/npm/:_authToken=${TOKEN}`);
+      expect(readFileSync(prepared.catalogSecrets.pipconf as string, "utf8")).toContain(
+        "pip-pass-secret",
+      );
+    } finally {
+      await prepared.cleanup();
+    }
+    expect(existsSync(prepared.secrets.npmrc as string)).toBe(false);
+    expect(existsSync(prepared.catalogSecrets.npmrc as string)).toBe(false);
+  });
+
+  it("with buildSecrets, service builds get what catalog builds get; NODE_AUTH_TOKEN counts", async () => {
+    const prepared = await prepareBuildSecrets({
+      ...options,
+      buildSecrets: true,
+      env: { NODE_AUTH_TOKEN: TOKEN },
+    });
+    try {
+      expect(prepared.secrets).toEqual(prepared.catalogSecrets);
+      expect(readFileSync(prepared.secrets.npmrc as string, "utf8")).toContain(TOKEN);
+    } finally {
+      await prepared.cleanup();
+    }
+  });
+
+  it("strips credentials from registry URLs", () => {
+    expect(withoutCredentials("https://u:p@host.test/x")).toBe("https://host.test/x");
+    expect(withoutCredentials("https://host.test/x")).toBe("https://host.test/x");
+    expect(withoutCredentials("not a url")).toBeUndefined();
+  });
+
+  it("catalog images get the catalog secrets, services the others", async () => {
+    const seen: Record<string, string | undefined> = {};
+    const backend = {
+      name: "docker",
+      build: async (r: BuildRequest) => {
+        seen[r.node.kind] = r.secrets.npmrc;
+        return { digest: "sha256:x", ref: "x" };
+      },
+    } as unknown as Backend;
+    const scoped = withCatalogSecrets(backend, { npmrc: "/catalog" });
+    const request = (kind: string) =>
+      ({ node: { kind }, secrets: { npmrc: "/service" } }) as unknown as BuildRequest;
+    await scoped.build(request("catalog"));
+    await scoped.build(request("service"));
+    expect(seen).toEqual({ catalog: "/catalog", service: "/service" });
+  });
+});
