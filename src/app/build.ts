@@ -4,7 +4,11 @@ import type { EventSink } from "../engine/events.js";
 import { stamp } from "../engine/events.js";
 import { runBuild } from "../engine/run.js";
 import { type EngineChoice, selectBackend } from "../engine/select.js";
-import { prepareBuildSecrets, type RegistryConfigOptions } from "../host/build-secrets.js";
+import {
+  prepareBuildSecrets,
+  type RegistryConfigOptions,
+  withCatalogSecrets,
+} from "../host/build-secrets.js";
 import type { Pipeline } from "../model/pipeline-schema.js";
 import type { BuildGraph } from "../plan/plan-schema.js";
 import type { PushTarget } from "../plan/targets.js";
@@ -90,14 +94,14 @@ async function buildGraph(input: {
   const backend =
     options.backend ??
     (await selectBackend(options.engine ?? "auto", { credentials: credentialMap, env }));
-  const { secrets, cleanup } = await prepareBuildSecrets(options);
+  const { secrets, catalogSecrets, cleanup } = await prepareBuildSecrets(options);
   try {
     await backend.preflight(graph.nodes);
     const epoch = env.SOURCE_DATE_EPOCH ? Number(env.SOURCE_DATE_EPOCH) : undefined;
     return await runBuild({
       graph,
       root: project.root,
-      backend,
+      backend: withCatalogSecrets(backend, catalogSecrets),
       target,
       ...(registry ? { registry } : {}),
       concurrency: options.concurrency ?? pipeline.concurrency ?? defaultConcurrency(),
