@@ -14,6 +14,7 @@ import { generate, writeGenerated } from "../generate/generate.js";
 import { formatDiagnostic } from "../model/diagnostics.js";
 import type { BuildGraph } from "../plan/plan-schema.js";
 import { githubOutputs, markdownSummary } from "../report/github.js";
+import { describePlan as describePlanText } from "../report/plan-text.js";
 import { liveProgress } from "../report/progress.js";
 import { failureResult, resultSchema } from "../report/result-schema.js";
 import { formatSummary } from "../report/summary.js";
@@ -65,6 +66,7 @@ interface PlanFlags extends CommonFlags {
   sha?: string;
   branch?: string;
   tag?: string;
+  offline?: boolean;
 }
 
 function projectFlags(command: Command): Command {
@@ -86,7 +88,8 @@ function planFlags(command: Command): Command {
     .option("--base-image <name=ref>", "replace an external base image (repeatable)", baseImage)
     .option("--sha <sha>", "commit to tag as (default: git HEAD or GITHUB_SHA)", commitSha)
     .option("--branch <name>", "branch to tag as (default: git or GITHUB_REF_NAME)")
-    .option("--tag <tag>", "git tag to tag as, e.g. v1.2.3");
+    .option("--tag <tag>", "git tag to tag as, e.g. v1.2.3")
+    .option("--offline", "do not look up base image digests (bases stay unpinned)");
 }
 
 function planOptions(targets: string[], flags: PlanFlags): PlanOptions {
@@ -105,28 +108,12 @@ function planOptions(targets: string[], flags: PlanFlags): PlanOptions {
     platforms: flags.platform,
     baseImages: flags.baseImage,
     git,
+    ...(flags.offline ? { offline: true } : {}),
   };
 }
 
 function describePlan(graph: BuildGraph): string {
-  const lines = [
-    `Plan for ${graph.catalog === "(none)" ? "repository services" : graph.catalog} → ${graph.push}: ${graph.nodes.length} images in ${graph.waves.length} waves`,
-  ];
-  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
-  graph.waves.forEach((wave, i) => {
-    lines.push(`wave ${i}:`);
-    for (const name of wave) {
-      const node = byName.get(name);
-      if (!node) continue;
-      const from = node.from.type === "image" ? node.from.name : node.from.ref;
-      lines.push(
-        `  ${name.padEnd(24)} from ${from}  [${node.platforms.join(", ")}]  ${node.contentTag}`,
-      );
-      for (const ref of [...node.refs.immutable, ...node.refs.aliases]) lines.push(`      ${ref}`);
-    }
-  });
-  lines.push(`critical path: ${graph.criticalPath.nodes.join(" → ")}`);
-  return lines.join("\n");
+  return describePlanText(graph);
 }
 
 interface BuildFlags extends PlanFlags {
@@ -211,7 +198,7 @@ async function runBuildCommand(targets: string[], flags: BuildFlags): Promise<nu
       const { graph, cleanup } = await plan(options);
       await cleanup();
       if (flags.push === undefined) warnIgnoredFlags(flags, graph.push);
-      const commands = dryRunCommands(graph);
+      const commands = dryRunCommands(graph, { noCache: flags.cache === false });
       if (flags.json) printJson({ dryRun: true, plan: graph, commands });
       else
         process.stdout.write(
