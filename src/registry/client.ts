@@ -1,5 +1,6 @@
-import { ExitCode, HiltError } from "../errors.js";
+import { HiltError } from "../errors.js";
 import type { Credentials } from "./credentials.js";
+import { deadline, retryAfterMs, sleep } from "./deadline.js";
 
 export const MANIFEST_TYPES = [
   "application/vnd.oci.image.index.v1+json",
@@ -12,14 +13,17 @@ export interface RegistryClientOptions {
   credentials?: Credentials;
   /** Plain HTTP for these hosts (local registries); everything else is HTTPS. */
   insecure?: (host: string) => boolean;
+  /** Further tries after a 5xx, a 429, a reset or a refused connection (default 3). */
   retries?: number;
   /** Base delay between retries; doubled each time. */
   backoffMs?: number;
+  /** The longest wait a 429's `Retry-After` may ask for (default 60 s). */
+  maxRetryAfterMs?: number;
   onRetry?: (info: { url: string; attempt: number; reason: string }) => void;
   fetch?: typeof fetch;
-  /** Aborts requests and retries in flight (Ctrl-C, --timeout). */
+  /** Aborts requests, token requests and retry waits in flight (Ctrl-C, --timeout). */
   signal?: AbortSignal;
-  /** Per-request limit; a registry that never answers is an error, not a hang. */
+  /** Per-request limit, token requests included: a silent registry is an error, not a hang. */
   timeoutMs?: number;
 }
 
@@ -28,6 +32,16 @@ export interface Manifest {
   mediaType: string;
   body: Buffer;
 }
+
+/** A response read to its end within the request's deadline. */
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+}
+
+/** A failure worth another try (the token endpoint answered 5xx or 429). */
+class Transient extends Error {}
 
 export function isLoopbackHost(host: string): boolean {
   const name = host.replace(/:\d+$/, "");
@@ -38,6 +52,11 @@ export function isLoopbackHost(host: string): boolean {
 export function splitRepository(repository: string): { host: string; path: string } {
   const slash = repository.indexOf("/");
   return { host: repository.slice(0, slash), path: repository.slice(slash + 1) };
+}
+
+function networkReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  return typeof cause?.code === "string" ? cause.code : "network error";
 }
 
 /** A minimal OCI distribution client: HEAD/GET/PUT manifests, token auth, retries. */
@@ -54,76 +73,109 @@ export class RegistryClient {
     return `${insecure ? "http" : "https"}://${host}/v2/${path}`;
   }
 
-  /** Fetch with retries on 5xx and network errors, and one auth round-trip on 401. */
+  private throwIfAborted(host: string): void {
+    if (this.options.signal?.aborted)
+      throw new HiltError("INTERRUPTED", `interrupted while talking to registry ${host}`);
+  }
+
+  /** Fetch with retries on 5xx, 429 and network errors, and one auth round-trip on 401. */
   private async request(
     host: string,
     path: string,
     scope: string,
     init: RequestInit,
-  ): Promise<Response> {
+  ): Promise<Reply> {
     const url = this.url(host, path);
     const retries = this.options.retries ?? 3;
     const backoff = this.options.backoffMs ?? 250;
     let lastReason = "";
+    let wait = 0;
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) {
         this.options.onRetry?.({ url, attempt, reason: lastReason });
-        await new Promise((r) => setTimeout(r, backoff * 2 ** (attempt - 1)));
+        await sleep(wait, this.options.signal);
       }
-      let response: Response;
+      this.throwIfAborted(host);
+      wait = backoff * 2 ** attempt;
+      let reply: Reply;
       try {
-        response = await this.send(url, host, scope, init);
+        reply = await this.send(url, host, scope, init);
       } catch (error) {
         if (error instanceof HiltError) throw error;
-        if (this.options.signal?.aborted) {
-          throw new HiltError("INTERRUPTED", "interrupted while talking to the registry", {
-            exitCode: ExitCode.interrupted,
-          });
-        }
-        const cause = (error as Error & { cause?: { code?: string } }).cause;
-        lastReason = cause?.code ?? (error as Error).message;
+        lastReason = error instanceof Transient ? error.message : networkReason(error);
         continue;
       }
-      if (response.status >= 500) {
-        lastReason = `HTTP ${response.status}`;
-        await response.arrayBuffer().catch(() => undefined);
+      if (reply.status === 429) {
+        lastReason = "HTTP 429, rate limited";
+        const asked = retryAfterMs(
+          reply.headers.get("retry-after"),
+          this.options.maxRetryAfterMs ?? 60_000,
+        );
+        if (asked !== undefined) wait = asked;
         continue;
       }
-      return response;
+      if (reply.status >= 500) {
+        lastReason = `HTTP ${reply.status}`;
+        continue;
+      }
+      return reply;
     }
     throw new HiltError(
       "REGISTRY_UNAVAILABLE",
       `registry ${host} did not answer after ${retries + 1} tries (${lastReason})`,
-      {
-        exitCode: ExitCode.registry,
-        hint: "check that the registry is running and reachable, then run again",
-      },
+      { hint: "check that the registry is running and reachable, then run again" },
     );
   }
 
-  private async send(
-    url: string,
+  /**
+   * One fetch, body included, within the per-request deadline. Ctrl-C or --timeout becomes
+   * INTERRUPTED and a silent registry REGISTRY_TIMEOUT; other failures are thrown as they are.
+   */
+  private async fetchWithin(
     host: string,
-    scope: string,
+    url: string | URL,
     init: RequestInit,
-  ): Promise<Response> {
-    const headers = new Headers(init.headers);
-    const token = this.tokens.get(`${host} ${scope}`);
-    if (token) headers.set("Authorization", token);
-    const response = await this.fetchImpl(url, { ...init, headers, signal: this.requestSignal() });
-    if (response.status !== 401 || token) return response;
-    const challenge = response.headers.get("www-authenticate") ?? "";
-    await response.arrayBuffer().catch(() => undefined);
-    const authorization = await this.authorize(host, scope, challenge);
-    if (!authorization) return response;
-    this.tokens.set(`${host} ${scope}`, authorization);
-    headers.set("Authorization", authorization);
-    return this.fetchImpl(url, { ...init, headers, signal: this.requestSignal() });
+    what: string,
+  ): Promise<Reply> {
+    const ms = this.options.timeoutMs ?? 30_000;
+    const limit = deadline(ms, this.options.signal);
+    try {
+      const response = await this.fetchImpl(url, { ...init, signal: limit.signal });
+      const body = Buffer.from(await response.arrayBuffer());
+      return { status: response.status, headers: response.headers, body };
+    } catch (error) {
+      this.throwIfAborted(host);
+      if (limit.expired)
+        throw new HiltError(
+          "REGISTRY_TIMEOUT",
+          `registry ${host} did not answer ${what} within ${Math.round(ms / 100) / 10} s`,
+          {
+            hint: "check that the registry is up and reachable; a proxy may be holding the connection",
+          },
+        );
+      throw error;
+    } finally {
+      limit.clear();
+    }
   }
 
-  private requestSignal(): AbortSignal {
-    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 30_000);
-    return this.options.signal ? AbortSignal.any([this.options.signal, timeout]) : timeout;
+  private async send(url: string, host: string, scope: string, init: RequestInit): Promise<Reply> {
+    const key = `${host} ${scope}`;
+    const cached = this.tokens.get(key);
+    const withAuth = (authorization: string | undefined): RequestInit => {
+      const headers = new Headers(init.headers);
+      if (authorization) headers.set("Authorization", authorization);
+      return { ...init, headers };
+    };
+    const reply = await this.fetchWithin(host, url, withAuth(cached), "a request");
+    if (reply.status !== 401) return reply;
+    // No token yet, or the cached one expired: ask for a fresh one, once.
+    this.tokens.delete(key);
+    const fresh = await this.authorize(host, scope, reply.headers.get("www-authenticate") ?? "");
+    if (!fresh) return reply;
+    const retried = await this.fetchWithin(host, url, withAuth(fresh), "a request");
+    if (retried.status !== 401 && retried.status !== 403) this.tokens.set(key, fresh);
+    return retried;
   }
 
   private async authorize(
@@ -140,28 +192,38 @@ export class RegistryClient {
     const params = Object.fromEntries(
       [...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
     );
-    if (!params.realm) return undefined;
-    const tokenUrl = new URL(params.realm);
+    let tokenUrl: URL;
+    try {
+      tokenUrl = new URL(params.realm ?? "");
+    } catch {
+      return undefined;
+    }
     if (params.service) tokenUrl.searchParams.set("service", params.service);
     tokenUrl.searchParams.set("scope", scope);
-    const response = await this.fetchImpl(
+    const reply = await this.fetchWithin(
+      host,
       tokenUrl,
       basic ? { headers: { Authorization: basic } } : {},
+      "a token request",
     );
-    if (!response.ok) {
+    if (reply.status === 429 || reply.status >= 500)
+      throw new Transient(`token endpoint: HTTP ${reply.status}`);
+    if (reply.status < 200 || reply.status > 299) {
       const who = credentials ? "the credentials" : "anonymous access";
       throw new HiltError(
         "REGISTRY_AUTH_FAILED",
-        `registry ${host} refused ${who} (HTTP ${response.status})`,
-        {
-          exitCode: ExitCode.registry,
-          hint: this.authHint(),
-        },
+        `registry ${host} refused ${who} (HTTP ${reply.status})`,
+        { hint: this.authHint() },
       );
     }
-    const body = (await response.json()) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
-    return token ? `Bearer ${token}` : undefined;
+    const token = tokenOf(reply.body);
+    if (!token)
+      throw new HiltError(
+        "REGISTRY_ERROR",
+        `the token endpoint of registry ${host} answered without a token`,
+        { hint: "check the registry's token service (the realm in its WWW-Authenticate header)" },
+      );
+    return `Bearer ${token}`;
   }
 
   private authHint(): string {
@@ -171,21 +233,17 @@ export class RegistryClient {
       : "set HILT_REGISTRY_USERNAME and HILT_REGISTRY_PASSWORD (or GITHUB_TOKEN for GHCR), or docker login";
   }
 
-  private fail(host: string, response: Response, what: string): HiltError {
+  private fail(host: string, response: Reply, what: string): HiltError {
     if (response.status === 401 || response.status === 403) {
       return new HiltError(
         "REGISTRY_AUTH_FAILED",
         `registry ${host} refused ${what} (HTTP ${response.status})`,
-        {
-          exitCode: ExitCode.registry,
-          hint: this.authHint(),
-        },
+        { hint: this.authHint() },
       );
     }
     return new HiltError(
       "REGISTRY_ERROR",
       `registry ${host} answered HTTP ${response.status} to ${what}`,
-      { exitCode: ExitCode.registry },
     );
   }
 
@@ -202,7 +260,7 @@ export class RegistryClient {
       },
     );
     if (response.status === 404) return undefined;
-    if (!response.ok) throw this.fail(host, response, `a lookup of ${repository}:${reference}`);
+    if (!isOk(response)) throw this.fail(host, response, `a lookup of ${repository}:${reference}`);
     return response.headers.get("docker-content-digest") ?? undefined;
   }
 
@@ -217,12 +275,11 @@ export class RegistryClient {
       },
     );
     if (response.status === 404) return undefined;
-    if (!response.ok) throw this.fail(host, response, `reading ${repository}:${reference}`);
-    const body = Buffer.from(await response.arrayBuffer());
+    if (!isOk(response)) throw this.fail(host, response, `reading ${repository}:${reference}`);
     return {
       digest: response.headers.get("docker-content-digest") ?? "",
       mediaType: response.headers.get("content-type") ?? "",
-      body,
+      body: response.body,
     };
   }
 
@@ -230,9 +287,7 @@ export class RegistryClient {
   async tagManifest(repository: string, digest: string, tag: string): Promise<void> {
     const manifest = await this.getManifest(repository, digest);
     if (!manifest)
-      throw new HiltError("REGISTRY_ERROR", `${repository}@${digest} is not in the registry`, {
-        exitCode: ExitCode.registry,
-      });
+      throw new HiltError("REGISTRY_ERROR", `${repository}@${digest} is not in the registry`);
     const { host, path } = splitRepository(repository);
     const response = await this.request(
       host,
@@ -244,6 +299,22 @@ export class RegistryClient {
         body: new Uint8Array(manifest.body),
       },
     );
-    if (!response.ok) throw this.fail(host, response, `tagging ${repository}:${tag}`);
+    if (!isOk(response)) throw this.fail(host, response, `tagging ${repository}:${tag}`);
   }
 }
+
+/** The token from a token endpoint's JSON answer (`token` or `access_token`). */
+function tokenOf(body: Buffer): string | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(body.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (typeof data !== "object" || data === null) return undefined;
+  const { token, access_token: accessToken } = data as Record<string, unknown>;
+  if (typeof token === "string" && token) return token;
+  return typeof accessToken === "string" && accessToken ? accessToken : undefined;
+}
+
+const isOk = (reply: Reply) => reply.status >= 200 && reply.status <= 299;
