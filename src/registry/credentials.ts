@@ -93,16 +93,23 @@ export async function helperCredentials(
   const ms = options.timeoutMs ?? 10_000;
   const limit = deadline(ms, options.signal);
   const env = options.env ?? process.env;
-  const result = await exec({
-    command,
-    args: ["get"],
-    input: serverUrl(host),
-    signal: limit.signal,
-    env: {
-      ...(env.PATH ? { PATH: env.PATH } : {}),
-      ...(env.HOME ? { HOME: env.HOME } : {}),
-    },
-  }).finally(() => limit.clear());
+  // Raced with the deadline: a helper's own children may hold its output open after it is killed.
+  const stopped = new Promise<undefined>((resolve) => {
+    limit.signal.addEventListener("abort", () => resolve(undefined), { once: true });
+  });
+  const result = await Promise.race([
+    exec({
+      command,
+      args: ["get"],
+      input: serverUrl(host),
+      signal: limit.signal,
+      env: {
+        ...(env.PATH ? { PATH: env.PATH } : {}),
+        ...(env.HOME ? { HOME: env.HOME } : {}),
+      },
+    }),
+    stopped,
+  ]).finally(() => limit.clear());
   if (options.signal?.aborted)
     throw new HiltError("INTERRUPTED", `interrupted while asking ${command} for credentials`);
   if (limit.expired)
@@ -114,7 +121,7 @@ export async function helperCredentials(
       },
     );
   // Not installed: as if there were no helper, so env or config credentials still apply.
-  if (result.spawnError) return undefined;
+  if (!result || result.spawnError) return undefined;
   if (result.exitCode !== 0) {
     if (/credentials not found/i.test(`${result.stdout}\n${result.stderr}`)) return undefined;
     throw new HiltError(

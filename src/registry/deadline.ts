@@ -60,7 +60,8 @@ export function retryAfterMs(
   let ms: number;
   if (/^\d+$/.test(value)) ms = Number(value) * 1000;
   else {
-    const date = Date.parse(value);
+    // An HTTP date names its day and month; a bare number that is not delta-seconds is junk.
+    const date = /[A-Za-z]/.test(value) ? Date.parse(value) : Number.NaN;
     if (Number.isNaN(date)) return undefined;
     ms = date - now;
   }
