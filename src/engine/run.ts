@@ -2,11 +2,8 @@ import { ExitCode, HiltError, toHiltError } from "../errors.js";
 import type { BuildGraph, PlanNode } from "../plan/plan-schema.js";
 import type { PushTarget } from "../plan/targets.js";
 import type { RegistryClient } from "../registry/client.js";
-import {
-  type HiltResult,
-  type ImageResult,
-  RESULT_SCHEMA_VERSION,
-} from "../report/result-schema.js";
+import { assembleResult, type NodeDone } from "../report/result.js";
+import type { HiltResult } from "../report/result-schema.js";
 import type { Backend, BuildSecrets } from "./backend.js";
 import { externalBaseRef } from "./docker/argv.js";
 import { type EventInput, type EventSink, stamp } from "./events.js";
@@ -29,14 +26,6 @@ export interface RunOptions {
   sourceDateEpoch: number;
   onEvent?: EventSink;
   log?: (line: string) => void;
-}
-
-interface NodeDone {
-  status: "built" | "cached";
-  digest: string;
-  ref: string;
-  durationMs: number;
-  aliases: string[];
 }
 
 function repositoryOf(ref: string): { repository: string; tag: string } {
@@ -88,6 +77,7 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
   ): Promise<NodeDone> => {
     const node = byName.get(name) as PlanNode;
     const nodeStarted = Date.now();
+    startedAt.set(name, nodeStarted);
     emit({ event: "started", image: name });
     const cached = await cachedDigest(node);
     let done: NodeDone;
@@ -137,6 +127,9 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
     return done;
   };
 
+  // How long a failed image ran before it failed, for the result (not 0).
+  const startedAt = new Map<string, number>();
+  const failedAfter = new Map<string, number>();
   const outcomes = await runGraph<NodeDone>({
     nodes: graph.nodes.map((n) => n.name),
     parentsOf: (name) => byName.get(name)?.parents ?? [],
@@ -146,11 +139,13 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
     onSettled: (name, outcome) => {
       if (outcome.status === "failed") {
         const error = toHiltError(outcome.error);
+        const ran = Date.now() - (startedAt.get(name) ?? Date.now());
+        failedAfter.set(name, ran);
         emit({
           event: "finished",
           image: name,
           status: "failed",
-          durationMs: 0,
+          durationMs: ran,
           error: error.message,
         });
       } else if (outcome.status === "skipped") {
@@ -180,73 +175,18 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
     }
   }
 
-  const images: ImageResult[] = graph.nodes.map((node) => {
-    const outcome = outcomes.get(node.name);
-    const base = {
-      name: node.name,
-      kind: node.kind,
-      platforms: node.platforms,
-      parents: node.parents,
-    };
-    if (outcome?.status === "done") {
-      const v = outcome.value;
-      return {
-        ...base,
-        status: v.status,
-        refs: [...node.refs.immutable, ...v.aliases],
-        digest: v.digest || null,
-        durationMs: v.durationMs,
-        error: null,
-      };
-    }
-    if (outcome?.status === "failed") {
-      const e = toHiltError(outcome.error);
-      return {
-        ...base,
-        status: "failed",
-        refs: [],
-        digest: null,
-        durationMs: 0,
-        error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) },
-      };
-    }
-    const reason = outcome?.status === "skipped" ? outcome.reason : "not started";
-    const code = signal.aborted ? "INTERRUPTED" : "PARENT_FAILED";
-    return {
-      ...base,
-      status: "skipped",
-      refs: [],
-      digest: null,
-      durationMs: 0,
-      error: { code, message: reason },
-    };
-  });
-
-  const ok = allDone && !aliasError && !signal.aborted;
-  const runError = signal.aborted
-    ? { code: "INTERRUPTED", message: "the run was interrupted; images not finished are skipped" }
-    : aliasError
-      ? { code: aliasError.code, message: `moving aliases failed: ${aliasError.message}` }
-      : !allDone
-        ? {
-            code: "BUILD_FAILED",
-            message: `${images.filter((i) => i.status === "failed").length} image(s) failed`,
-            hint: "see each image's error",
-          }
-        : null;
   const durationMs = Date.now() - started;
-  emit({ event: "run-finished", ok, durationMs });
-  return {
-    schemaVersion: RESULT_SCHEMA_VERSION,
-    kind: "hilt.result",
-    ok,
+  const result = assembleResult({
+    graph,
     engine: backend.name,
-    push: graph.push,
-    images,
-    ...serviceKeys(graph, images),
+    outcomes,
+    failedAfterMs: failedAfter,
+    interrupted: signal.aborted,
+    ...(aliasError ? { aliasError } : {}),
     durationMs,
-    error: runError,
-  };
+  });
+  emit({ event: "run-finished", ok: result.ok, durationMs });
+  return result;
 }
 
 export function exitCodeFor(result: HiltResult): number {
@@ -255,22 +195,4 @@ export function exitCodeFor(result: HiltResult): number {
   return ExitCode.buildFailed;
 }
 
-/** The keys programs spawning Hilt on client/server repositories read: refs and ports. */
-export function serviceKeys(
-  graph: BuildGraph,
-  images: readonly ImageResult[],
-): Pick<HiltResult, "client" | "server" | "ports"> {
-  const refOf = (role: string) => {
-    const node = graph.nodes.find((n) => n.service?.role === role);
-    const image = node && images.find((i) => i.name === node.name);
-    return image?.refs[0] ?? null;
-  };
-  const ports: Record<string, number> = {};
-  for (const node of graph.nodes) {
-    if (node.service?.port == null) continue;
-    ports[node.name] = node.service.port;
-    if (node.service.role !== "service" && ports[node.service.role] === undefined)
-      ports[node.service.role] = node.service.port;
-  }
-  return { client: refOf("client"), server: refOf("server"), ports };
-}
+export { serviceKeys } from "../report/result.js";

@@ -6,6 +6,7 @@ export const errorInfoSchema = z.object({
   code: z.string().describe("Stable error code, e.g. ENGINE_UNAVAILABLE."),
   message: z.string(),
   hint: z.string().optional(),
+  log: z.string().optional().describe("The end of the failing build's log, when there is one."),
 });
 
 export const imageResultSchema = z.object({

@@ -22,7 +22,9 @@ class RecordingBackend implements Backend {
     this.built.push(request);
     await new Promise((r) => setTimeout(r, 5));
     if (this.failing.includes(request.node.name))
-      throw new HiltError("BUILD_FAILED", `${request.node.name} broke`);
+      throw new HiltError("BUILD_FAILED", `${request.node.name} broke`, {
+        details: { log: "#7 RUN make\nmake: *** [all] Error 2" },
+      });
     return {
       digest: `sha256:${request.node.name}`,
       ref: `${request.node.repository}@sha256:${request.node.name}`,
@@ -108,6 +110,10 @@ describe("runBuild", () => {
       message: "parent mid did not build",
     });
     expect(result.ok).toBe(false);
+    // A failed image reports how long it ran, and the end of its build log.
+    const mid = result.images.find((i) => i.name === "mid");
+    expect(mid?.durationMs).toBeGreaterThan(0);
+    expect(mid?.error?.log).toContain("Error 2");
   });
 
   it("moves aliases only after the whole run succeeded", async () => {

@@ -150,6 +150,7 @@ export class DockerBackend implements Backend {
         `docker build of ${node.name} failed: ${reason}\n${lastLines(result.stderr, 15)}`,
         {
           hint: "the lines above are the end of BuildKit's log; run with HILT_DEBUG=1 for the command",
+          details: { log: lastLines(result.stderr, 30) },
         },
       );
     }
