@@ -1,9 +1,10 @@
+import { ExitCode } from "../errors.js";
 import { killAllChildren } from "../host/exec.js";
 
 export interface Interruption {
   /** The first signal that arrived, if any. */
   received(): NodeJS.Signals | undefined;
-  /** Puts Node's default handling back (call once the run and its cleanup are over). */
+  /** Ends the handling (call once the run and its cleanup are over). */
   dispose(): void;
 }
 
@@ -35,6 +36,10 @@ export function handleInterrupts(
     received: () => first,
     dispose: () => {
       for (const signal of SIGNALS) process.off(signal, onSignal);
+      // Interrupted and cleaned up: Hilt is only exiting now. A late repeat of the signal must
+      // not turn exit 130 into death by signal.
+      if (first !== undefined)
+        for (const signal of SIGNALS) process.on(signal, () => process.exit(ExitCode.interrupted));
     },
   };
 }

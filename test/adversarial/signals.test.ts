@@ -1,0 +1,103 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { resultSchema } from "../../src/report/result-schema.js";
+import {
+  BUILD_ARGS,
+  leftovers,
+  type SlowBuild,
+  sleepers,
+  slowBuild,
+  spawnHilt,
+  until,
+} from "./slow-build.js";
+
+const TOKEN = "npm_SIGNALS_t0ken_must_not_leak";
+
+/** Starts a build, waits for its long step, sends `signals` (100 ms apart), and checks the end. */
+async function interrupted(build: SlowBuild, signals: NodeJS.Signals[], args = BUILD_ARGS) {
+  const run = spawnHilt(args, build);
+  await until(() => sleepers(build.mark).length === 2);
+  for (const signal of signals) {
+    run.child.kill(signal);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const { code } = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+function expectCleanEnd(
+  build: SlowBuild,
+  out: { code: number | null; stdout: string; stderr: string },
+) {
+  expect(out.code).toBe(130);
+  // Exactly one JSON document on stdout: the partial result.
+  const result = resultSchema.parse(JSON.parse(out.stdout));
+  expect(result.ok).toBe(false);
+  expect(result.error?.code).toBe("INTERRUPTED");
+  expect(result.images[0]?.status).toMatch(/failed|skipped/);
+  // No build step left running, no temporary folder (npmrc, docker-config) left behind.
+  expect(sleepers(build.mark)).toEqual([]);
+  expect(leftovers(build.tmp)).toEqual([]);
+  expect(out.stdout + out.stderr).not.toContain(TOKEN);
+}
+
+describe("signals during a build (a docker stand-in runs the long step)", () => {
+  it.each([["SIGINT"], ["SIGTERM"], ["SIGHUP"]] as const)(
+    "%s: exit 130, the partial JSON, children ended, temporary files removed",
+    async (signal) => {
+      const build = slowBuild();
+      build.env.NPM_TOKEN = TOKEN;
+      expectCleanEnd(build, await interrupted(build, [signal]));
+    },
+  );
+
+  it("a second Ctrl-C hurries the cleanup but does not skip it", async () => {
+    const build = slowBuild({ trapTerm: true });
+    const out = await interrupted(build, ["SIGINT", "SIGINT"]);
+    expectCleanEnd(build, out);
+    expect(out.stderr).toContain("SIGINT again: ending child processes now");
+  });
+
+  it("SIGINT then SIGTERM: one report, no leftovers", async () => {
+    const build = slowBuild();
+    expectCleanEnd(build, await interrupted(build, ["SIGINT", "SIGTERM"]));
+  });
+
+  it("a step that ignores SIGTERM is killed after the grace period", async () => {
+    const build = slowBuild({ trapTerm: true });
+    expectCleanEnd(build, await interrupted(build, ["SIGTERM"]));
+  });
+
+  it("three quick signals still give one JSON document", async () => {
+    const build = slowBuild();
+    expectCleanEnd(build, await interrupted(build, ["SIGINT", "SIGINT", "SIGINT"]));
+  });
+
+  it("Ctrl-C after the secrets were written, before any build started: nothing left", async () => {
+    const build = slowBuild();
+    build.env.NPM_TOKEN = TOKEN;
+    const run = spawnHilt(BUILD_ARGS, build);
+    await until(() => leftovers(build.tmp).some((name) => name.startsWith("hilt-secrets-")));
+    run.child.kill("SIGINT");
+    const { code } = await run.exited;
+    expectCleanEnd(build, { code, stdout: run.stdout(), stderr: run.stderr() });
+  });
+
+  it("--timeout ends the step like a signal, with the partial JSON", async () => {
+    const build = slowBuild();
+    const run = spawnHilt([...BUILD_ARGS, "--timeout", "20"], build);
+    const { code } = await run.exited;
+    expectCleanEnd(build, { code, stdout: run.stdout(), stderr: run.stderr() });
+  });
+
+  it("child processes never see the tokens; the catalog image's npmrc is a secret file", async () => {
+    const build = slowBuild();
+    build.env.NPM_TOKEN = TOKEN;
+    build.env.NODE_AUTH_TOKEN = TOKEN;
+    build.env.GITHUB_TOKEN = TOKEN;
+    const out = await interrupted(build, ["SIGTERM"]);
+    expectCleanEnd(build, out);
+    expect(readFileSync(path.join(build.record, "env"), "utf8")).not.toContain(TOKEN);
+  });
+});
