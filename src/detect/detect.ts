@@ -157,7 +157,10 @@ function composeDockerfiles(view: RepoView, warnings: string[]): Map<string, Fac
         );
         continue;
       }
-      const dockerfile = insidePath(joinPath(context, build.dockerfile ?? "Dockerfile"));
+      const dockerfile =
+        build.dockerfile !== undefined && path.posix.isAbsolute(build.dockerfile)
+          ? undefined
+          : insidePath(joinPath(context, build.dockerfile ?? "Dockerfile"));
       if (dockerfile === undefined) {
         warnings.push(
           `PATH_OUTSIDE_ROOT: ${file}: ${field}.dockerfile ${shown(build.dockerfile ?? "")} leaves the repository; not read`,

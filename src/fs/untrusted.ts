@@ -9,6 +9,7 @@ import {
   openSync,
   readSync,
   realpathSync,
+  statSync,
   writeSync,
 } from "node:fs";
 import path from "node:path";
@@ -121,6 +122,12 @@ export interface ReadOptions {
   display?: string;
 }
 
+function notRegular(display: string): HiltError {
+  return new HiltError("NOT_A_REGULAR_FILE", `${display} is not a regular file`, {
+    hint: "Hilt reads only regular files from a repository (no FIFOs, sockets or devices)",
+  });
+}
+
 /**
  * Reads a regular file without ever blocking: a FIFO, socket or device is refused, as is a file
  * over the cap. Opening with O_NONBLOCK keeps a FIFO from hanging the open itself.
@@ -128,13 +135,12 @@ export interface ReadOptions {
 export function readRegularFile(file: string, options: ReadOptions = {}): Buffer {
   const display = options.display ?? file;
   const max = options.maxBytes ?? MAX_UNTRUSTED_FILE;
+  // Not even opened when it is plainly no regular file: opening a socket fails, a device may act.
+  if (!statSync(file).isFile()) throw notRegular(display);
   const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile())
-      throw new HiltError("NOT_A_REGULAR_FILE", `${display} is not a regular file`, {
-        hint: "Hilt reads only regular files from a repository (no FIFOs, sockets or devices)",
-      });
+    if (!stat.isFile()) throw notRegular(display);
     if (stat.size > max)
       throw new HiltError(
         "FILE_TOO_LARGE",
