@@ -38,7 +38,9 @@ export interface SlowBuild {
   env: Record<string, string>;
 }
 
-export function slowBuild(options: { trapTerm?: boolean; files?: Record<string, string> } = {}) {
+export function slowBuild(
+  options: { trapTerm?: boolean; files?: Record<string, string> } = {},
+): SlowBuild {
   const repo = tempRepo({
     "catalog.yaml":
       'schemaVersion: 1\nimages:\n  slow: { from: debian:bookworm-slim, steps: [{ run: "true" }] }\n',
@@ -50,14 +52,14 @@ export function slowBuild(options: { trapTerm?: boolean; files?: Record<string, 
   for (const dir of [bin, tmp, record]) mkdirSync(dir);
   fakeDocker(bin, options.trapTerm ?? false);
   const mark = `300.${randomBytes(4).readUInt32BE(0)}`;
-  const env = {
+  const env: Record<string, string> = {
     PATH: `${bin}:${process.env.PATH ?? ""}`,
     HOME: process.env.HOME ?? "/root",
     TMPDIR: tmp,
     HILT_FAKE_MARK: mark,
     HILT_FAKE_RECORD: record,
   };
-  return { repo, tmp, record, mark, env } satisfies SlowBuild;
+  return { repo, tmp, record, mark, env };
 }
 
 export const BUILD_ARGS = [
