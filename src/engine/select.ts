@@ -20,5 +20,5 @@ export async function selectBackend(
       (hasDaggerSession(options.env) || findDaggerCli(options.env) !== undefined));
   return dagger
     ? new DaggerBackend({ credentials: options.credentials, env: options.env })
-    : new DockerBackend({ credentials: options.credentials });
+    : new DockerBackend({ credentials: options.credentials, env: options.env });
 }

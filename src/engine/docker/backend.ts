@@ -9,6 +9,7 @@ import { renderStepsDockerfile } from "../../render/dockerfile.js";
 import type { Backend, BuildOutput, BuildRequest } from "../backend.js";
 import { nativePlatform } from "../platform.js";
 import { nodeBuildxArgv, parseBuildMetadata } from "./argv.js";
+import { privateDockerConfig, userDockerConfigDir } from "./config.js";
 
 function lastLines(text: string, count: number): string {
   return text.trim().split("\n").slice(-count).join("\n");
@@ -25,6 +26,8 @@ export class DockerBackend implements Backend {
       /** Registry host → credentials, written to a private DOCKER_CONFIG for this run only. */
       credentials?: ReadonlyMap<string, Credentials>;
       run?: (request: ExecRequest) => Promise<ExecResult>;
+      /** Where the user's docker configuration is found (DOCKER_CONFIG, HOME). */
+      env?: Record<string, string | undefined>;
     } = {},
   ) {}
 
@@ -44,6 +47,14 @@ export class DockerBackend implements Backend {
   }
 
   async preflight(nodes: readonly PlanNode[]): Promise<void> {
+    // The private config first: every check below runs as the builds will.
+    if (this.options.credentials && this.options.credentials.size > 0) {
+      this.configDir = await privateDockerConfig(
+        path.join(await this.dir(), "docker-config"),
+        userDockerConfigDir(this.options.env ?? process.env),
+        this.options.credentials,
+      );
+    }
     const version = await this.run(["version", "--format", "{{.Server.Version}}"]);
     if (version.spawnError) {
       throw new HiltError("ENGINE_UNAVAILABLE", "the docker CLI is not installed", {
@@ -83,19 +94,6 @@ export class DockerBackend implements Backend {
           hint: `pass --platform ${native}, or build multi-platform with --engine dagger or a docker-container builder`,
         },
       );
-    }
-    if (this.options.credentials && this.options.credentials.size > 0) {
-      this.configDir = path.join(await this.dir(), "docker-config");
-      await mkdir(this.configDir, { mode: 0o700 });
-      const auths = Object.fromEntries(
-        [...this.options.credentials].map(([host, c]) => [
-          host,
-          { auth: Buffer.from(`${c.username}:${c.password}`).toString("base64") },
-        ]),
-      );
-      await writeFile(path.join(this.configDir, "config.json"), JSON.stringify({ auths }), {
-        mode: 0o600,
-      });
     }
   }
 
