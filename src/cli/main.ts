@@ -487,8 +487,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       act(async () => {
         // Loaded here: the MCP SDK costs every other command's start-up time.
         const { serveStdio } = await import("../mcp/server.js");
-        setExitCode(await serveStdio(hiltVersion()));
-        return ExitCode.ok;
+        // 0 after the client disconnected, 130 after a signal (calls cancelled, cleaned up).
+        return serveStdio(hiltVersion());
       }),
     );
 
