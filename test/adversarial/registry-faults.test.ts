@@ -3,7 +3,11 @@ import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HiltError } from "../../src/errors.js";
-import { RegistryClient, type RegistryClientOptions } from "../../src/registry/client.js";
+import {
+  MANIFEST_TYPES,
+  RegistryClient,
+  type RegistryClientOptions,
+} from "../../src/registry/client.js";
 import { NODE_ARGS, tempRepo } from "../helpers/cli.js";
 import { type FaultProxy, startFaultProxy } from "../helpers/fault-proxy.js";
 
@@ -407,7 +411,8 @@ function hiltCli(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...NODE_ARGS, ...args], {
       cwd,
-      env: { PATH: process.env.PATH ?? "", HOME: cwd, ...env },
+      // An empty HOME of its own: no docker config or npm cache of the caller's to lean on.
+      env: { PATH: process.env.PATH ?? "", HOME: tempRepo({}), ...env },
     });
     let stdout = "";
     let stderr = "";
@@ -534,4 +539,40 @@ describe("the CLI against a faulty registry", () => {
     );
     expectCliOutcome(run, repo, 5, "REGISTRY_AUTH_FAILED", [wrong]);
   });
+});
+
+describe("the CLI pushing through a faulty token registry", () => {
+  const ns = `hilt-faults-${randomBytes(3).toString("hex")}`;
+  const env = {
+    HILT_DEBUG: "1",
+    HILT_REGISTRY_USERNAME: bearer.user,
+    HILT_REGISTRY_PASSWORD: bearer.password,
+  };
+  const headManifests = /^HEAD \/v2\/.+\/manifests\//;
+
+  it("500, then 429 with Retry-After, then a real push: exit 0, tokens and password nowhere", async () => {
+    const p = await proxy({ bearer });
+    p.setFaults([
+      { match: headManifests, fault: { kind: "status", status: 500 }, times: 1 },
+      {
+        match: headManifests,
+        fault: { kind: "status", status: 429, headers: { "retry-after": "1" } },
+        times: 1,
+      },
+    ]);
+    const repo = tempRepo({ "catalog.yaml": catalog(randomBytes(4).toString("hex")) });
+    const run = await hiltCli(cliArgs(`${p.host}/${ns}`), repo, env, { limitMs: 240_000 });
+    const result = expectCliOutcome(run, repo, 0, undefined, [bearer.password, ...p.tokens]);
+    expect(p.tokens.length).toBeGreaterThan(0);
+    const events = run.stderr.split("\n").filter((l) => l.startsWith("{"));
+    const retries = events.map((l) => JSON.parse(l)).filter((e) => e.event === "retry");
+    expect(retries.map((e) => e.reason)).toEqual(["HTTP 500", "HTTP 429, rate limited"]);
+    const ref: string = result.images[0].refs[0];
+    const tag = ref.slice(ref.lastIndexOf(":") + 1);
+    const pushed = await fetch(`http://${REGISTRY}/v2/${ns}/app/manifests/${tag}`, {
+      method: "HEAD",
+      headers: { accept: MANIFEST_TYPES },
+    });
+    expect(pushed.headers.get("docker-content-digest")).toBe(result.images[0].digest);
+  }, 300_000);
 });
