@@ -1,4 +1,5 @@
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { detect, detectServices } from "../../src/detect/detect.js";
@@ -302,5 +303,85 @@ describe("on disk", () => {
     writeFileSync(path.join(dir, "x", "index.html"), "<html>");
     const result = detect(dir);
     expect(result.warnings.join()).toMatch(/package.json: not valid JSON/);
+  });
+
+  it("names a file too large to read and a FIFO, and goes on", () => {
+    const dir = tempRepo({ "api/package.json": express });
+    writeFileSync(path.join(dir, "package.json"), "{");
+    truncateSync(path.join(dir, "package.json"), 2 * 1024 * 1024);
+    expect(spawnSync("mkfifo", [path.join(dir, "api/server.js")]).status).toBe(0);
+    const result = detect(dir);
+    expect(result.services.map((s) => s.path)).toEqual(["api"]);
+    expect(result.warnings).toContain(
+      "package.json is too large (2097152 bytes; the limit is 524288); ignored",
+    );
+    expect(result.warnings.join("\n")).toMatch(/api\/server\.js is not a regular file/);
+    expect(result.warnings.join("\n")).not.toMatch(/not valid JSON/);
+  });
+
+  it("lists no folder reached through a link, even a link inside the repository", () => {
+    const dir = tempRepo({ "real/package.json": express });
+    symlinkSync(path.join(dir, "real"), path.join(dir, "alias"));
+    writeFileSync(path.join(dir, "package.json"), pkg({ workspaces: ["alias"] }));
+    expect(detect(dir).services.map((s) => s.path)).toEqual(["real"]);
+  });
+});
+
+describe("workspace globs (picomatch)", () => {
+  const member = pkg({ scripts: { start: "node s.js" } });
+  it.each([
+    [["apps/**"], ["apps/a", "apps/group", "apps/group/b"]],
+    [["apps/*", "!apps/a"], ["apps/group"]],
+    [["apps/{a,group}"], ["apps/a", "apps/group"]],
+    [["./apps/*/"], ["apps/a", "apps/group"]],
+    [["apps/g*p/*"], ["apps/group/b"]],
+  ])("%j finds %j", (globs, paths) => {
+    const result = detectIn({
+      "package.json": pkg({ workspaces: globs }),
+      "apps/a/package.json": member,
+      "apps/group/package.json": member,
+      "apps/group/b/package.json": member,
+      "apps/node_modules/x/package.json": member,
+    });
+    expect(result.services.map((s) => s.path)).toEqual(paths);
+  });
+
+  it("reads workspaces.packages and drops fields of the wrong type", () => {
+    const result = detectIn({
+      "package.json": pkg({ workspaces: { packages: ["apps/*"] }, name: 5, engines: [1] }),
+      "apps/a/package.json": pkg({
+        scripts: { start: 1, build: "x" },
+        main: {},
+        dependencies: { express: "4", bad: 5 },
+      }),
+    });
+    expect(result.services.map((s) => s.path)).toEqual(["apps/a"]);
+    expect(result.services[0]?.startCommand).toBeUndefined();
+    expect(result.services[0]?.buildCommand?.value).toBe("npm run build");
+  });
+});
+
+describe("compose files leaving the repository", () => {
+  it.each([
+    ["../../outside/secret", "dockerfile"],
+    ["/etc/passwd", "dockerfile"],
+  ])("refuses build.dockerfile %s, naming the field", (dockerfile, field) => {
+    const result = detectIn({
+      "api/package.json": express,
+      "compose.yaml": `services:\n  api:\n    build:\n      context: api\n      dockerfile: ${dockerfile}\n`,
+    });
+    expect(result.services[0]?.dockerfile).toBeUndefined();
+    expect(result.warnings.join("\n")).toContain(
+      `PATH_OUTSIDE_ROOT: compose.yaml: services.api.build.${field}`,
+    );
+  });
+
+  it("does not reuse a compose Dockerfile that does not exist", () => {
+    const result = detectIn({
+      "api/package.json": express,
+      "compose.yaml": "services:\n  api:\n    build: api\n",
+    });
+    expect(result.services[0]?.dockerfile).toBeUndefined();
+    expect(result.warnings.join("\n")).toMatch(/api\/Dockerfile is not a readable regular file/);
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { memoryRepo } from "../../src/detect/repo-view.js";
@@ -217,5 +217,36 @@ describe("writing", () => {
     await writeGenerated(dir, files, false);
     expect(existsSync(path.join(dir, "scripts/run_client.sh"))).toBe(true);
     expect(statSync(path.join(dir, "scripts/run_client.sh")).mode & 0o111).not.toBe(0);
+  });
+
+  it.each([
+    ["a name too long", `${"n".repeat(300)}/Dockerfile`, "WRITE_FAILED", /the name is too long/],
+    ["a file in the way of a folder", "blocker/Dockerfile", "WOULD_OVERWRITE", /is not a folder/],
+    ["a path leaving the folder", "../escape/Dockerfile", "PATH_OUTSIDE_ROOT", /leads outside/],
+  ])("answers %s with a coded user error (exit 2)", async (_what, target, code, message) => {
+    const dir = tempRepo({ blocker: "x" });
+    const error = await writeGenerated(dir, [{ path: target, content: "FROM x\n" }], true).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(HiltError);
+    expect(error).toMatchObject({ code, exitCode: 2 });
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it("writes nothing when one target is a link, even with force", async () => {
+    const dir = tempRepo({ "keep.txt": "mine\n" });
+    symlinkSync("keep.txt", path.join(dir, ".dockerignore"));
+    await expect(
+      writeGenerated(
+        dir,
+        [
+          { path: "Dockerfile", content: "FROM x\n" },
+          { path: ".dockerignore", content: ".git\n" },
+        ],
+        true,
+      ),
+    ).rejects.toMatchObject({ code: "WOULD_OVERWRITE" });
+    expect(existsSync(path.join(dir, "Dockerfile"))).toBe(false);
+    expect(readFileSync(path.join(dir, "keep.txt"), "utf8")).toBe("mine\n");
   });
 });
