@@ -14,6 +14,8 @@ interface Def {
 }
 interface Schema {
   def: Def;
+  /** Set on number formats: "safeint" for z.number().int(). */
+  format?: string | null;
 }
 
 const WRAPPERS = new Set(["optional", "default", "nullable", "readonly", "prefault", "catch"]);
@@ -37,7 +39,7 @@ export function describeSchema(schema: Schema | undefined): string {
     case "string":
       return "a string";
     case "number":
-      return s.def.format?.includes("int") ? "a whole number" : "a number";
+      return (s.format ?? s.def.format)?.includes("int") ? "a whole number" : "a number";
     case "int":
       return "a whole number";
     case "boolean":
