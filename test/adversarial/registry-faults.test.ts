@@ -293,6 +293,16 @@ describe("registry client against a faulty registry", () => {
     expect(ok.value).toBe(manifestDigest);
   });
 
+  it("headers, then a body that never comes: REGISTRY_TIMEOUT (the deadline covers the body)", async () => {
+    const p = await proxy();
+    p.setFaults([{ match: /^GET \/v2\/.+\/manifests\//, fault: { kind: "stallBody" } }]);
+    const { error } = await settle(
+      client({ timeoutMs: 500 }).getManifest(`${p.host}/${REPO}`, "v1"),
+      5_000,
+    );
+    expectHiltError(error, "REGISTRY_TIMEOUT", 5);
+  });
+
   it("already aborted: INTERRUPTED without a single request", async () => {
     const p = await proxy();
     const { error } = await settle(
@@ -332,6 +342,14 @@ describe("registry client and token auth faults", () => {
     const { value } = await settle(c.headManifest(`${p.host}/${REPO}`, "v1"), 10_000);
     expect(value).toBe(manifestDigest);
     expect(p.tokens).toHaveLength(1);
+  });
+
+  it("a token endpoint answering 200 without a token: REGISTRY_ERROR (exit 5)", async () => {
+    const p = await proxy({ bearer });
+    p.setFaults([{ match: /^GET \/token/, fault: { kind: "status", status: 200 } }]);
+    const c = client({ credentials: bearerCredentials });
+    const { error } = await settle(c.headManifest(`${p.host}/${REPO}`, "v1"), 10_000);
+    expectHiltError(error, "REGISTRY_ERROR", 5, [bearer.password]);
   });
 
   it("a token that expires between requests is refreshed once", async () => {

@@ -10,6 +10,8 @@ export type Fault =
   | { kind: "reset" }
   /** Accept the request and never answer. */
   | { kind: "hang" }
+  /** Forward the request; pass on the registry's status and headers, then never the body. */
+  | { kind: "stallBody" }
   /** Forward the request, but only after this delay. */
   | { kind: "slow"; delayMs: number }
   /** Forward the first `after` matching requests, then answer 401 to every later one. */
@@ -99,7 +101,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ token }));
   }
 
-  function forward(req: http.IncomingMessage, res: http.ServerResponse): void {
+  function forward(req: http.IncomingMessage, res: http.ServerResponse, stall: boolean): void {
     const headers = { ...req.headers };
     if (options.bearer) delete headers.authorization;
     if (options.upstreamAuth) headers.authorization = basic(options.upstreamAuth);
@@ -119,7 +121,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           replyHeaders.location = location.replace(`//${options.upstream}/`, `//${host}/`);
         if (options.bearer && reply.statusCode === 401) Object.assign(replyHeaders, challenge());
         res.writeHead(reply.statusCode ?? 502, replyHeaders);
-        reply.pipe(res);
+        if (stall) {
+          res.flushHeaders();
+          reply.resume();
+        } else reply.pipe(res);
       },
     );
     upstreamRequests.add(upstream);
@@ -162,7 +167,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           return;
         }
       }
-      forward(req, res);
+      forward(req, res, fault?.kind === "stallBody");
     };
     if (fault?.kind === "slow") {
       const timer = setTimeout(() => {
