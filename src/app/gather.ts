@@ -35,6 +35,8 @@ export interface PlanOptions extends ProjectOptions {
   /** Do not ask registries for base image digests: bases stay unpinned (hashed by tag). */
   offline?: boolean;
   signal?: AbortSignal;
+  /** Trust detected repositories: generated installs get the registry token and run scripts. */
+  buildSecrets?: boolean;
 }
 
 export function defaultPipeline(): Pipeline {
@@ -169,7 +171,9 @@ export async function gather(options: PlanOptions = {}): Promise<Gathered> {
       contextDigests[name] = hasher.digest(contextDir, dockerignoreFor(contextDir, dockerfile));
   }
 
-  const services = gatherServices(root, folders, hasher);
+  const services = gatherServices(root, folders, hasher, undefined, {
+    trustedInstall: options.buildSecrets === true,
+  });
   for (const build of services.builds)
     baseRefs.push(...dockerfileBaseRefs(build.dockerfileText, baseImages));
 

@@ -4,6 +4,7 @@ import { diskRepo } from "../detect/repo-view.js";
 import { ExitCode, HiltError } from "../errors.js";
 import { type ContextHasher, dockerignoreFor } from "../fs/context-digest.js";
 import { readInside, resolveInside } from "../fs/untrusted.js";
+import type { InstallTrust } from "../generate/common.js";
 import { generateForService } from "../generate/generate.js";
 import type { ServiceBuild } from "../plan/services.js";
 
@@ -29,6 +30,7 @@ export function gatherServices(
   folders: readonly string[],
   hasher: ContextHasher,
   only?: readonly string[],
+  trust: InstallTrust = {},
 ): GatheredServices {
   const builds: ServiceBuild[] = [];
   const warnings: string[] = [];
@@ -74,7 +76,7 @@ export function gatherServices(
         });
         continue;
       }
-      const files = generateForService(view, service, "hilt generate --force .");
+      const files = generateForService(view, service, "hilt generate --force .", trust);
       const dockerfile = files?.find((f) => f.path.endsWith("Dockerfile"));
       if (!files || !dockerfile) {
         warnings.push(`${given}/${service.path}: language unknown and no Dockerfile; not built`);
