@@ -122,8 +122,12 @@ export class RegistryClient {
     }
     throw new HiltError(
       "REGISTRY_UNAVAILABLE",
-      `registry ${host} did not answer after ${retries + 1} tries (${lastReason})`,
-      { hint: "check that the registry is running and reachable, then run again" },
+      `registry ${host} gave no usable answer in ${retries + 1} tries (${lastReason})`,
+      {
+        hint: lastReason.includes("429")
+          ? "the registry is limiting requests: wait a while, then run again"
+          : "check that the registry is running and reachable, then run again",
+      },
     );
   }
 
