@@ -16,7 +16,7 @@ import {
   planArgs,
   resolveImageArgs,
 } from "../interface/arguments.js";
-import { resolveImage } from "../runtime/resolve-image.js";
+import { resolveRuntimeImage } from "../runtime/resolve-image.js";
 import { readableIssues } from "./readable-issues.js";
 import { LineTransport } from "./stdio.js";
 
@@ -111,20 +111,15 @@ const TOOLS: Record<string, Tool<z.ZodRawShape>> = {
     description:
       "Which image a session or a task runs in (TTYD_IMAGE, TASK_IMAGE_<PROVIDER>, TASK_IMAGE_DEFAULT, catalog defaults).",
     args: resolveImageArgs,
-    run: async (args) => {
-      // The environment alone can answer; the catalog adds defaults when there is one.
-      const catalog = await loadProject({ root: args.root }).then(
-        (p) => p.catalog.catalog,
-        () => undefined,
-      );
-      return resolveImage({
-        mode: args.mode,
-        provider: args.provider,
-        needs: args.needs,
-        env: process.env,
-        catalog,
-      });
-    },
+    run: (args) =>
+      // The runtime's one fallback policy: only a missing default catalog is no error.
+      resolveRuntimeImage(
+        { mode: args.mode, provider: args.provider, needs: args.needs, env: process.env },
+        {
+          load: async () => (await loadProject({ root: args.root })).catalog.catalog,
+          named: false,
+        },
+      ),
   }),
   generate: tool({
     description:

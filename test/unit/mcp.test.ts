@@ -2,7 +2,7 @@ import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NODE_ARGS } from "../helpers/cli.js";
+import { NODE_ARGS, tempRepo } from "../helpers/cli.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -66,6 +66,37 @@ describe("hilt mcp, driven by the MCP SDK's client", () => {
     });
     expect(result.isError).toBe(true);
     expect(text(result)).toMatchObject({ ok: false, error: { code: "UNKNOWN_TARGET" } });
+  });
+
+  it("answers bad arguments with JSON-RPC -32602 and a readable message", async () => {
+    const call = client.callTool({ name: "build", arguments: { targets: "core-base" } });
+    await expect(call).rejects.toMatchObject({
+      code: -32602,
+      message: expect.stringContaining(
+        "arguments.targets: expected an array of strings, got a string",
+      ),
+    });
+    await expect(client.callTool({ name: "nope", arguments: {} })).rejects.toMatchObject({
+      code: -32602,
+    });
+  });
+
+  it("resolve_image: an invalid catalog at the root is an error, a missing one is not", async () => {
+    const broken = tempRepo({ "catalog.yaml": "schemaVersion: 1\nimages: [not, a, map]\n" });
+    const result = await client.callTool({
+      name: "resolve_image",
+      arguments: { mode: "session", root: broken },
+    });
+    expect(result.isError).toBe(true);
+    expect((text(result) as { error: { code: string } }).error.code).toMatch(/^[A-Z_]+$/);
+    const empty = tempRepo({});
+    const none = await client.callTool({
+      name: "resolve_image",
+      arguments: { mode: "session", root: empty },
+    });
+    expect(none.isError).toBe(true);
+    expect(text(none)).toMatchObject({ ok: false });
+    expect(JSON.stringify(text(none))).not.toContain("FILE_NOT_FOUND");
   });
 
   it("resolves runtime images", async () => {
