@@ -31,8 +31,8 @@ export function registryConfig(kind: "npm" | "pip", trust: InstallTrust): string
   if (trust.trustedInstall) return [];
   const [id, target, keep] =
     kind === "npm"
-      ? ["npmrc", "/root/.npmrc", "registry\\|cafile"]
-      : ["pipconf", "/etc/pip.conf", "\\[global\\]\\|index-url\\|cert"];
+      ? ["npmrc", "/root/.npmrc", "\\(registry\\|cafile\\) *="]
+      : ["pipconf", "/etc/pip.conf", "\\[global\\]\\|\\(index-url\\|cert\\) *="];
   return [
     "# Untrusted repository: the registry URL and CA only; no token reaches install steps.",
     `RUN --mount=type=secret,id=${id},target=/run/secrets/hilt-${id} \\`,

@@ -677,4 +677,43 @@ describe.skipIf(!env)("a hostile Go cmd folder, built for real", () => {
     expect(built.stderr).not.toMatch(/exit code: 42/);
     expect(built.status).not.toBe(0);
   });
+
+  it("an untrusted Node install sees no token and runs no preinstall script", () => {
+    const token = `npm_${uniqueName("canary").replace(/-/g, "")}`;
+    const box = sandbox({
+      "package.json": JSON.stringify({
+        name: "thief",
+        version: "1.0.0",
+        scripts: { preinstall: "cat /run/secrets/* /root/.npmrc > /tmp/seen", start: "node s.js" },
+        dependencies: {},
+      }),
+      "s.js": "",
+    });
+    const npmrc = path.join(box.parent, "npmrc");
+    writeFileSync(
+      npmrc,
+      `registry=https://user:pw@registry.npmjs.org/\n//registry.npmjs.org/:_authToken=${token}\n`,
+    );
+    run(box, ["generate", box.repo], 0);
+    const tag = `${uniqueName("untrusted-node")}:1`;
+    images.push(tag);
+    const built = spawnSync(
+      "docker",
+      [
+        ...["buildx", "build", "--load", "--no-cache", "--target", "deps", "-t", tag],
+        ...["--build-arg", `NODE_IMAGE=${env?.registry}/library/node:20-bookworm-slim`],
+        ...["--secret", `id=npmrc,src=${npmrc}`, box.repo],
+      ],
+      { encoding: "utf8", timeout: 180_000 },
+    );
+    expect(built.status, built.stderr.slice(-2000)).toBe(0);
+    const inside = spawnSync(
+      "docker",
+      ["run", "--rm", "--entrypoint", "sh", tag, "-c", "cat /root/.npmrc; ls /tmp/seen"],
+      { encoding: "utf8" },
+    );
+    expect(inside.stdout).toBe("registry=https://registry.npmjs.org/\n");
+    expect(inside.stderr).toMatch(/'\/tmp\/seen': No such file/);
+    expect(`${built.stdout}${built.stderr}${inside.stdout}`).not.toContain(token);
+  });
 });
