@@ -37,7 +37,7 @@ import {
   waveNumber,
 } from "./flags.js";
 import { formatDetect } from "./format-detect.js";
-import { log, printJson, reportFailure, usageError } from "./output.js";
+import { log, printJson, redactCredentials, reportFailure, usageError } from "./output.js";
 import { handleInterrupts } from "./signals.js";
 
 const EXIT_CODES = `
@@ -235,8 +235,8 @@ function writeOutput(
   try {
     write(file, text);
   } catch (error) {
-    const reason = toHiltError(error);
-    throw new HiltError("WRITE_FAILED", `cannot write ${file}: ${reason.message}`, {
+    const reason = toHiltError(error).message.replace(`${file}: `, "");
+    throw new HiltError("WRITE_FAILED", `cannot write ${file}: ${reason}`, {
       cause: error,
       hint: "name a file in a folder you can write to",
     });
@@ -248,8 +248,8 @@ function readResultText(file: string): string {
   try {
     return readRegularFile(file, { maxBytes: 64 * 1024 * 1024 }).toString("utf8");
   } catch (error) {
-    const reason = toHiltError(error);
-    throw new HiltError("UNREADABLE_RESULT", `cannot read ${file}: ${reason.message}`, {
+    const reason = toHiltError(error).message.replace(`${file}: `, "");
+    throw new HiltError("UNREADABLE_RESULT", `cannot read ${file}: ${reason}`, {
       cause: error,
       hint: "pass the file written by `hilt build-all --json > result.json`",
     });
@@ -282,6 +282,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       "Declarative container build pipelines: detect services, plan and build layered image catalogs.",
     )
     .version(hiltVersion(), "-V, --version", "print Hilt's version")
+    .configureOutput({ outputError: (text, write) => write(redactCredentials(text)) })
     .showHelpAfterError()
     .addHelpText("after", EXIT_CODES)
     .exitOverride();

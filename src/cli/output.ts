@@ -47,9 +47,14 @@ export function reportFailure(error: unknown, options: OutputOptions): number {
   return hilt.exitCode ?? ExitCode.internal;
 }
 
+/** `https://user:token@host` → `https://***@host`: a flag value may carry a secret. */
+export function redactCredentials(text: string): string {
+  return text.replace(/\/\/[^/\s@'"]+@/g, "//***@");
+}
+
 /** A usage error found by commander (unknown option or command, bad or missing value). */
 export function usageError(error: CommanderError, command: string): HiltError {
-  const text = error.message.replace(/^error: /, "").trim();
+  const text = redactCredentials(error.message.replace(/^error: /, "").trim());
   const [said = text, hint] = text.split(HINT_SEPARATOR);
   // "option '--sha <sha>' argument 'x' is invalid. why" → `--sha "x": why`
   const bad = /^option '(-\S+ )?(--[\w-]+)[^']*' argument '(.*)' is invalid\. (.*)$/s.exec(said);

@@ -53,15 +53,44 @@ export function decodeConfigText(file: string, bytes: Uint8Array): ConfigText {
   const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(body);
   // Re-encoding gives back the same bytes up to the first invalid sequence.
   const again = Buffer.from(text, "utf8");
-  if (again.length === body.length && again.equals(body)) return { ok: true, text };
+  if (again.length === body.length && again.equals(body)) return controlCharacters(file, text);
   let offset = 0;
   while (offset < body.length && body[offset] === again[offset]) offset++;
+  // A sequence can start with a valid lead byte: back up to it.
+  const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  const decodes = (end: number) => {
+    try {
+      strict.decode(body.subarray(0, end));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  while (offset > 0 && !decodes(offset)) offset--;
   return problem(
     file,
     "NOT_UTF8",
     `the file is not UTF-8: byte 0x${(body[offset] ?? 0).toString(16).padStart(2, "0")} at offset ${offset} is not valid UTF-8`,
     hint,
     positionOf(body, offset),
+  );
+}
+
+/** YAML allows no raw control characters but tab, newline and carriage return. */
+function controlCharacters(file: string, text: string): ConfigText {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
+  const found = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(text);
+  if (!found) return { ok: true, text };
+  const before = text.slice(0, found.index);
+  const line = before.split("\n").length;
+  const column = [...before.slice(before.lastIndexOf("\n") + 1)].length + 1;
+  const code = found[0].charCodeAt(0).toString(16).padStart(2, "0");
+  return problem(
+    file,
+    "CONTROL_CHARACTER",
+    `the file holds a control character (0x${code}), which YAML does not allow`,
+    "remove it; write \\t or \\n escapes inside double quotes if you meant one",
+    { line, column },
   );
 }
 

@@ -53,7 +53,9 @@ function parsePrecisely(file: string, text: string): YamlSource {
       line,
       column,
       path: "",
-      message: `YAML syntax: ${error.message.split("\n")[0]}`,
+      message: /call stack/i.test(error.message)
+        ? "YAML syntax: nested too deeply"
+        : `YAML syntax: ${error.message.split("\n")[0]}`,
       hint: "check indentation and quoting near this line",
     };
   });

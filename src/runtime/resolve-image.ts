@@ -106,7 +106,10 @@ export function resolveImage(request: ResolveRequest): Resolution {
         `no catalog image provides all of: ${request.needs.join(", ")}`,
         {
           exitCode: ExitCode.usage,
-          hint: `capabilities in this catalog: ${[...all].sort().join(", ")}`,
+          hint:
+            all.size > 0
+              ? `capabilities in this catalog: ${[...all].sort().join(", ")}`
+              : "no image of this catalog declares provides: [...]",
         },
       );
     }

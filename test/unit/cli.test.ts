@@ -1,5 +1,9 @@
 import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
+import { buildProgram } from "../../src/cli/main.js";
 import { planSchema } from "../../src/plan/plan-schema.js";
 import { hilt, NODE_ARGS, tempRepo } from "../helpers/cli.js";
 
@@ -131,5 +135,43 @@ describe("hilt CLI", () => {
     );
     expect(result.stdout).toBe('{\n  "schem');
     expect(result.stderr).not.toMatch(/EPIPE|Error/);
+  });
+
+  it("names in its hints only flags that exist", () => {
+    const flags = new Set<string>();
+    const collect = (command: Command) => {
+      for (const option of command.options) if (option.long) flags.add(option.long);
+      for (const sub of command.commands) collect(sub);
+    };
+    collect(buildProgram(() => {}));
+    flags.add("--help");
+    const src = path.resolve(import.meta.dirname, "../../src");
+    const named: string[] = [];
+    for (const file of readdirSync(src, { recursive: true, encoding: "utf8" })) {
+      if (!file.endsWith(".ts")) continue;
+      const text = readFileSync(path.join(src, file), "utf8");
+      // The text of each hint: up to the next property or the end of the options object.
+      const hints = [...text.matchAll(/hint\??:([\s\S]*?)(?=\n\s*(?:\w+\??:|\}))/g)].map(
+        (m) => m[1] ?? "",
+      );
+      if (file === path.join("cli", "flags.ts")) hints.push(text);
+      for (const hint of hints)
+        for (const m of hint.matchAll(/(?<![\w-])--[a-z][a-z-]*/g)) named.push(`${file}: ${m[0]}`);
+    }
+    expect(named.length).toBeGreaterThan(10);
+    expect(named.filter((n) => !flags.has(n.split(": ")[1] ?? ""))).toEqual([]);
+  });
+
+  it("answers usage errors with one JSON document under --json", () => {
+    const cases: [string[], string][] = [
+      [["plan", "--bogus", "--json"], "USAGE"],
+      [["build-all", "--concurrency", "0", "--json"], "INVALID_ARGUMENT"],
+      [["resolve-image", "--json"], "USAGE"],
+    ];
+    for (const [args, code] of cases) {
+      const result = hilt(args);
+      expect(result.status).toBe(2);
+      expect(JSON.parse(result.stdout).error).toMatchObject({ code, hint: expect.any(String) });
+    }
   });
 });
