@@ -13,7 +13,7 @@ import type { Pipeline } from "../model/pipeline-schema.js";
 import type { BuildGraph } from "../plan/plan-schema.js";
 import type { PushTarget } from "../plan/targets.js";
 import { RegistryClient } from "../registry/client.js";
-import { type Credentials, credentialsFor } from "../registry/credentials.js";
+import { type Credentials, credentialsFor, resolveCredentials } from "../registry/credentials.js";
 import type { HiltResult } from "../report/result-schema.js";
 import { type PlanOptions, type Project, plan } from "./plan.js";
 
@@ -78,17 +78,22 @@ async function buildGraph(input: {
     );
     options.log?.("warning: ttl.sh images are public: anyone with the ref can pull them");
   }
-  const registry =
-    target.kind === "ghcr" || target.kind === "registry"
-      ? new RegistryClient({
-          ...(credentials ? { credentials } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-          onRetry: (info) => {
-            emit(stamp({ event: "retry", ...info }));
-            options.log?.(`retrying ${info.url} (attempt ${info.attempt}: ${info.reason})`);
-          },
-        })
+  const pushesToRegistry = target.kind === "ghcr" || target.kind === "registry";
+  // Hilt's own registry calls ask Docker's credential helpers too (docker asks them itself).
+  const clientCredentials =
+    pushesToRegistry && host
+      ? await resolveCredentials(host, env, options.signal ? { signal: options.signal } : {})
       : undefined;
+  const registry = pushesToRegistry
+    ? new RegistryClient({
+        ...(clientCredentials ? { credentials: clientCredentials } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        onRetry: (info) => {
+          emit(stamp({ event: "retry", ...info }));
+          options.log?.(`retrying ${info.url} (attempt ${info.attempt}: ${info.reason})`);
+        },
+      })
+    : undefined;
   if (registry) await checkRegistry(registry, graph);
 
   const backend =

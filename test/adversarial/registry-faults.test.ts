@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HiltError } from "../../src/errors.js";
 import {
@@ -556,6 +557,51 @@ describe("the CLI against a faulty registry", () => {
       { limitMs: 45_000 },
     );
     expectCliOutcome(run, repo, 5, "REGISTRY_AUTH_FAILED", [wrong]);
+  });
+});
+
+describe("the CLI and Docker's credential helpers", () => {
+  const ns = `hilt-faults-${randomBytes(3).toString("hex")}`;
+
+  /** A DOCKER_CONFIG naming docker-credential-test for `host`, and that fake helper on PATH. */
+  function helperSetup(host: string, answer: string) {
+    const dir = tempRepo({
+      "bin/docker-credential-test": `#!/bin/sh\nread -r url\necho "$url" >> "$(dirname "$0")/../asked.log"\n${answer}\n`,
+      "docker/config.json": JSON.stringify({ credHelpers: { [host]: "test" } }),
+    });
+    chmodSync(path.join(dir, "bin/docker-credential-test"), 0o755);
+    return {
+      env: {
+        PATH: `${path.join(dir, "bin")}:${process.env.PATH ?? ""}`,
+        DOCKER_CONFIG: path.join(dir, "docker"),
+      },
+      asked: () => readFileSync(path.join(dir, "asked.log"), "utf8").trim(),
+    };
+  }
+
+  it("refused helper credentials: exit 5, REGISTRY_AUTH_FAILED naming the helper, secret nowhere", async () => {
+    const p = await proxy({ bearer });
+    const secret = `helper-${randomBytes(8).toString("hex")}`;
+    const helper = helperSetup(
+      p.host,
+      `printf '{"ServerURL":"%s","Username":"robot","Secret":"${secret}"}' "$url"`,
+    );
+    const repo = tempRepo({ "catalog.yaml": catalog("helper") });
+    const run = await hiltCli(cliArgs(`${p.host}/${ns}`), repo, helper.env, { limitMs: 45_000 });
+    const result = expectCliOutcome(run, repo, 5, "REGISTRY_AUTH_FAILED", [secret]);
+    expect(result.error.hint).toContain("docker-credential-test");
+    expect(helper.asked()).toBe(p.host);
+  });
+
+  it("a credential helper that never answers, --timeout 3: exit 130 with JSON", async () => {
+    const p = await proxy({ bearer });
+    const helper = helperSetup(p.host, "exec sleep 600");
+    const repo = tempRepo({ "catalog.yaml": catalog("helper-hang") });
+    const run = await hiltCli(cliArgs(`${p.host}/${ns}`, ["--timeout", "3"]), repo, helper.env, {
+      limitMs: 45_000,
+    });
+    expectCliOutcome(run, repo, 130, "INTERRUPTED", []);
+    expect(p.requests).toEqual([]);
   });
 });
 
