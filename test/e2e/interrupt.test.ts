@@ -1,7 +1,9 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { resultSchema } from "../../src/report/result-schema.js";
-import { tempRepo } from "../helpers/cli.js";
+import { NODE_ARGS, tempRepo } from "../helpers/cli.js";
 import { buildArgs, type E2EEnv, e2eEnv, hiltInterrupted, uniqueName } from "./env.js";
 
 const env = e2eEnv();
@@ -74,5 +76,52 @@ describe.skipIf(!env)("--timeout", () => {
     const result = resultSchema.parse(run.json);
     expect(result.error?.code).toBe("INTERRUPTED");
     expect(result.images[0]?.status).toBe("failed");
+  });
+});
+
+describe.skipIf(!env)("Ctrl-C twice", () => {
+  const e = env as E2EEnv;
+
+  it("hurries the cleanup without skipping it: buildx ended, temporary folders removed", async () => {
+    const marker = `${400 + Math.floor(Math.random() * 500)}.75`;
+    const repo = tempRepo({
+      "catalog.yaml": `schemaVersion: 1\nimages:\n  slow: { from: debian:bookworm-slim, steps: [{ run: sleep ${marker} }] }\n`,
+    });
+    const tmp = path.join(repo, ".tmp");
+    mkdirSync(tmp);
+    const child = spawn(
+      process.execPath,
+      [...NODE_ARGS, ...buildArgs(e, `${e.authRegistry}/${uniqueName("sigint2")}`)],
+      {
+        cwd: repo,
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: process.env.HOME ?? "/root",
+          TMPDIR: tmp,
+          HILT_REGISTRY_USERNAME: e.authUser,
+          HILT_REGISTRY_PASSWORD: e.authPassword,
+        },
+      },
+    );
+    let stdout = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const running = () =>
+      spawnSync("pgrep", ["-f", `sleep ${marker}`], { encoding: "utf8" }).stdout.trim();
+    for (let i = 0; i < 1200 && running() === ""; i++) await new Promise((r) => setTimeout(r, 250));
+    expect(running()).not.toBe("");
+    child.kill("SIGINT");
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    const result = resultSchema.parse(JSON.parse(stdout));
+    expect(result.error?.code).toBe("INTERRUPTED");
+    const buildx = spawnSync("pgrep", ["-f", `buildx build .*${tmp}`], { encoding: "utf8" });
+    expect(buildx.stdout.trim()).toBe("");
+    expect(readdirSync(tmp).filter((n) => !n.startsWith("tsx-"))).toEqual([]);
+    for (let i = 0; i < 120 && running() !== ""; i++) await new Promise((r) => setTimeout(r, 250));
+    expect(running()).toBe("");
   });
 });
