@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up, idempotently and as root on Debian without internet, what Hilt's end-to-end tier needs:
 # Docker (dockerd 26 and buildx from the next Debian release), a plain local registry on :5000,
-# one with htpasswd auth on :5001, and base images made with debootstrap, pushed to :5000.
+# one with htpasswd auth on :5001, base images made with debootstrap, pushed to :5000, and for
+# multi-platform builds QEMU's binfmt handlers, a BuildKit daemon (buildx builder hilt-buildkit)
+# and an amd64+arm64 debian base image index.
 # Prints `export` lines for the environment the tests read.
 set -euo pipefail
 
@@ -162,6 +164,73 @@ RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
  && node --version && npm --version
 DOCKERFILE
 
+# Multi-platform builds: QEMU user emulation registered through binfmt_misc, and a BuildKit
+# daemon built from the Go module proxy, run on the host and used as a buildx `remote` builder
+# (the default docker driver cannot export multi-platform images or registry caches).
+command -v qemu-aarch64-static >/dev/null || {
+  log "apt-get install qemu-user-static"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user-static >/dev/null
+}
+mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] ||
+  grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf >/proc/sys/fs/binfmt_misc/register
+
+BUILDKIT_VERSION=v0.34.2
+BUILDKITD=$STATE/bin/buildkitd-$BUILDKIT_VERSION
+if [ ! -x "$BUILDKITD" ]; then
+  log "building buildkitd $BUILDKIT_VERSION from the Go module proxy (a few minutes)"
+  src=$(GOFLAGS=-mod=mod go mod download -json "github.com/moby/buildkit@$BUILDKIT_VERSION" | jq -r .Dir)
+  rm -rf "$STATE/buildkit-src" && cp -r "$src" "$STATE/buildkit-src" && chmod -R u+w "$STATE/buildkit-src"
+  mkdir -p "$STATE/bin"
+  (cd "$STATE/buildkit-src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -o "$BUILDKITD.tmp" ./cmd/buildkitd)
+  mv "$BUILDKITD.tmp" "$BUILDKITD"
+  rm -rf "$STATE/buildkit-src"
+fi
+BUILDKIT_SOCK=/run/hilt-buildkit/buildkitd.sock
+if ! docker buildx inspect hilt-buildkit --bootstrap >/dev/null 2>&1; then
+  mkdir -p /run/hilt-buildkit "$STATE/buildkit"
+  cat >"$STATE/buildkitd.toml" <<CFG
+root = "$STATE/buildkit"
+[grpc]
+  address = ["unix://$BUILDKIT_SOCK"]
+[worker.oci]
+  enabled = true
+  platforms = ["linux/amd64", "linux/arm64"]
+  gc = true
+[worker.containerd]
+  enabled = false
+[registry."$REG"]
+  http = true
+[registry."$AUTH_REG"]
+  http = true
+CFG
+  if [ ! -S "$BUILDKIT_SOCK" ]; then
+    log "starting buildkitd"
+    nohup "$BUILDKITD" --config "$STATE/buildkitd.toml" >"$STATE/buildkitd.log" 2>&1 &
+    for _ in $(seq 100); do [ -S "$BUILDKIT_SOCK" ] && break; sleep 0.2; done
+  fi
+  docker buildx rm hilt-buildkit >/dev/null 2>&1 || true
+  docker buildx create --name hilt-buildkit --driver remote "unix://$BUILDKIT_SOCK" >/dev/null
+  docker buildx inspect hilt-buildkit --bootstrap >/dev/null || { tail -20 "$STATE/buildkitd.log" >&2; exit 1; }
+fi
+
+# An amd64 + arm64 debian base as one image index, for multi-platform tests.
+MULTIARCH=$REG/multiarch/debian:bookworm-slim
+if ! docker buildx imagetools inspect "$MULTIARCH" 2>/dev/null | grep -q linux/arm64; then
+  log "debootstrap bookworm for arm64 under QEMU (a few minutes)"
+  root=$STATE/rootfs-bookworm-arm64
+  rm -rf "$root"
+  debootstrap --arch=arm64 --variant=minbase bookworm "$root" http://deb.debian.org/debian >"$STATE/debootstrap-arm64.log" 2>&1
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+  tar -C "$root" -c . | docker import --platform linux/arm64 -c 'CMD ["bash"]' - "$MULTIARCH-arm64" >/dev/null
+  rm -rf "$root"
+  docker push -q "$MULTIARCH-arm64" >/dev/null
+  docker tag "$REG/library/debian:bookworm-slim" "$MULTIARCH-amd64"
+  docker push -q "$MULTIARCH-amd64" >/dev/null
+  docker buildx imagetools create --builder hilt-buildkit -t "$MULTIARCH" "$MULTIARCH-amd64" "$MULTIARCH-arm64" >/dev/null 2>&1
+fi
+
 cat <<OUT
 export HILT_E2E_DOCKER=1
 export HILT_E2E_REGISTRY=$REG
@@ -170,4 +239,6 @@ export HILT_E2E_AUTH_USER=$AUTH_USER
 export HILT_E2E_AUTH_PASSWORD_FILE=$AUTH_PASS_FILE
 export HILT_E2E_BASE_IMAGE=$REG/library/debian:bookworm-slim
 export HILT_E2E_BASE_PREFIX=$REG/library
+export HILT_E2E_BUILDER=hilt-buildkit
+export HILT_E2E_MULTIARCH_BASE_IMAGE=$MULTIARCH
 OUT
