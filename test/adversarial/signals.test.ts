@@ -101,3 +101,42 @@ describe("signals during a build (a docker stand-in runs the long step)", () => 
     expect(readFileSync(path.join(build.record, "env"), "utf8")).not.toContain(TOKEN);
   });
 });
+
+describe("what builds receive (item 4: credentials reaching untrusted code)", () => {
+  const service = {
+    "app/package.json": JSON.stringify({
+      name: "app",
+      version: "1.0.0",
+      scripts: { start: "node index.js", preinstall: "cp /root/.npmrc /leak" },
+    }),
+    "app/index.js": "console.log(1)\n",
+  };
+  const serviceArgs = ["build", "./app", ...BUILD_ARGS.slice(1)];
+
+  async function recorded(build: SlowBuild, args: string[]) {
+    build.env.NPM_TOKEN = TOKEN;
+    const out = await interrupted(build, ["SIGINT"], args);
+    expectCleanEnd(build, out);
+    return readFileSync(path.join(build.record, "secrets"), "utf8");
+  }
+
+  it("a detected repository's build gets the registry, not the token", async () => {
+    const build = slowBuild({ files: service });
+    const secrets = await recorded(build, serviceArgs);
+    expect(secrets).toContain("registry=");
+    expect(secrets).not.toContain(TOKEN);
+    expect(secrets).not.toContain("_authToken");
+  });
+
+  it("--build-secrets opts a repository's build in to the token", async () => {
+    const build = slowBuild({ files: service });
+    expect(await recorded(build, [...serviceArgs, "--build-secrets"])).toContain(
+      `_authToken=${TOKEN}`,
+    );
+  });
+
+  it("catalog images (trusted) keep the token", async () => {
+    const build = slowBuild();
+    expect(await recorded(build, BUILD_ARGS)).toContain(`_authToken=${TOKEN}`);
+  });
+});

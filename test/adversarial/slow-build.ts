@@ -18,7 +18,7 @@ case "$1 $2" in
   "buildx version") echo "github.com/docker/buildx v0.13.1" ;;
   "buildx build")
     env > "$HILT_FAKE_RECORD/env"
-    for a in "$@"; do case "$a" in id=*,src=*) cat "\${a#*,src=}" >> "$HILT_FAKE_RECORD/secrets" ;; esac; done
+    for a in "$@"; do case "$a" in id=npmrc,src=*|id=pipconf,src=*) cat "\${a#*,src=}" >> "$HILT_FAKE_RECORD/secrets" ;; esac; done
     ${trapTerm ? "trap '' TERM" : ""}
     sleep "$HILT_FAKE_MARK" & sleep "$HILT_FAKE_MARK" & wait; wait ;;
   *) exit 1 ;;
