@@ -159,8 +159,10 @@ function buildFlags(command: Command): Command {
 }
 
 /** Flags the push target ignores; named before the run when --push says the target. */
-function warnIgnoredFlags(flags: PlanFlags, push: string): void {
-  for (const warning of ignoredFlagWarnings(flags, pushKind(push))) log(`warning: ${warning}`);
+function warnIgnoredFlags(flags: PlanFlags, push: string): string[] {
+  const warnings = ignoredFlagWarnings(flags, pushKind(push));
+  for (const warning of warnings) log(`warning: ${warning}`);
+  return warnings;
 }
 
 async function runBuildCommand(targets: string[], flags: BuildFlags): Promise<number> {
@@ -319,8 +321,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         await cleanup();
         for (const w of project.warnings) log(formatDiagnostic(w));
         for (const w of warnings) log(`warning: ${w}`);
-        warnIgnoredFlags(flags, flags.push ?? graph.push);
-        if (flags.json) printJson(graph);
+        const ignored = warnIgnoredFlags(flags, flags.push ?? graph.push);
+        // The plan document's warnings name them too, for programs that read only stdout.
+        if (flags.json)
+          printJson(
+            ignored.length > 0
+              ? { ...graph, warnings: [...(graph.warnings ?? []), ...ignored] }
+              : graph,
+          );
         else process.stdout.write(`${describePlan(graph)}\n`);
         return ExitCode.ok;
       }),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { decodeConfigText } from "../../src/model/config-file.js";
 import type { Diagnostic } from "../../src/model/diagnostics.js";
 import { validateCatalogText } from "../../src/model/load-catalog.js";
 import { validatePipelineText } from "../../src/model/load-pipeline.js";
@@ -391,6 +392,34 @@ const catalogCases: Case[] = [
     path: "defaults.platform",
     hint: /did you mean "platforms"/,
   },
+  {
+    name: "__proto__ image",
+    text: `${head}${base}  __proto__: {from: base}\n`,
+    code: "RESERVED_KEY",
+    at: "5:3",
+    path: "images.__proto__",
+  },
+  {
+    name: "constructor env key",
+    text: `${head}${base}    steps: [{env: {constructor: x}}]\n`,
+    code: "RESERVED_KEY",
+    at: "5:20",
+    path: "images.base.steps.0.env.constructor",
+  },
+  {
+    name: "alias bomb",
+    text: `schemaVersion: 1\na: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c]\nimages: {}\n`,
+    code: "YAML_ALIAS_LIMIT",
+    at: "3:8",
+    path: "",
+  },
+  {
+    name: "image name over 128 characters",
+    text: `${head}  ${"n".repeat(129)}: {from: debian:12}\n`,
+    code: "INVALID_IMAGE_NAME",
+    at: "3:3",
+    path: `images.${"n".repeat(129)}`,
+  },
 ];
 
 describe("bad catalogs give located, coded errors", () => {
@@ -478,6 +507,20 @@ const pipelineCases: Case[] = [
     at: "2:20",
     path: "baseImages.node",
   },
+  {
+    name: "push target no registry takes",
+    text: "schemaVersion: 1\npush:\n  registry: ftp://somewhere\n",
+    code: "INVALID_PUSH_TARGET",
+    at: "3:13",
+    path: "push.registry",
+  },
+  {
+    name: "prototype as a baseImages key",
+    text: "schemaVersion: 1\nbaseImages:\n  prototype: debian:12\n",
+    code: "RESERVED_KEY",
+    at: "3:3",
+    path: "baseImages.prototype",
+  },
 ];
 
 describe("bad pipelines give located, coded errors", () => {
@@ -490,5 +533,37 @@ describe("bad pipelines give located, coded errors", () => {
     expect(validatePipelineText("pipelines/nightly.yaml", "schemaVersion: 1\n").value?.name).toBe(
       "nightly",
     );
+  });
+});
+
+describe("catalog and pipeline text must be UTF-8", () => {
+  const decode = (bytes: number[]) => decodeConfigText("c.yaml", Uint8Array.from(bytes));
+  const ascii = (text: string) => [...Buffer.from(text)];
+
+  it("accepts UTF-8, with or without a byte order mark", () => {
+    expect(decode(ascii("a: é\n"))).toEqual({ ok: true, text: "a: é\n" });
+    expect(decode([0xef, 0xbb, 0xbf, ...ascii("a: 1\n")])).toEqual({ ok: true, text: "a: 1\n" });
+  });
+
+  it.each([
+    ["UTF-16 LE", [0xff, 0xfe, 0x61, 0x00], "1:1"],
+    ["UTF-16 BE", [0xfe, 0xff, 0x00, 0x61], "1:1"],
+    ["Latin-1 é on line 2", [...ascii("a: 1\nb: caf"), 0xe9, 0x0a], "2:7"],
+    ["a lead byte then ASCII", [...ascii("x: "), 0xef, 0x76, 0x65], "1:4"],
+    ["an overlong slash", [...ascii("x: "), 0xc0, 0xaf], "1:4"],
+    ["an encoded surrogate", [...ascii("é: "), 0xed, 0xa0, 0x80], "1:4"],
+  ])("%s → NOT_UTF8 at %s", (_, bytes, at) => {
+    const result = decode(bytes as number[]);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.code).toBe("NOT_UTF8");
+    expect(`${result.error.line}:${result.error.column}`).toBe(at);
+  });
+
+  it("refuses raw control characters where they are", () => {
+    const result = decode(ascii("a: 1\nb: \u0007\n"));
+    expect(
+      result.ok ? undefined : [result.error.code, result.error.line, result.error.column],
+    ).toEqual(["CONTROL_CHARACTER", 2, 4]);
   });
 });

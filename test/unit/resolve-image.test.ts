@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { HiltError } from "../../src/errors.js";
-import { resolveImage } from "../../src/runtime/resolve-image.js";
+import { HiltError, InvalidConfigError } from "../../src/errors.js";
+import type { Diagnostic } from "../../src/model/diagnostics.js";
+import { resolveImage, resolveRuntimeImage } from "../../src/runtime/resolve-image.js";
 import { catalogFrom } from "../helpers/catalog.js";
 
 const catalog = catalogFrom(`schemaVersion: 1
@@ -90,5 +91,61 @@ describe("runtime selection contract", () => {
       expect((error as HiltError).code).toBe("NO_RUNTIME_IMAGE");
       expect((error as HiltError).hint).toMatch(/TASK_IMAGE_DEFAULT/);
     }
+  });
+});
+
+describe("one fallback policy when the catalog cannot be loaded", () => {
+  const problem = (code: string, path = ""): Diagnostic => ({
+    code,
+    severity: "error",
+    file: "catalog.yaml",
+    line: 1,
+    column: 1,
+    path,
+    message: "x",
+  });
+  const failing =
+    (...diagnostics: Diagnostic[]) =>
+    async () => {
+      throw new InvalidConfigError(diagnostics);
+    };
+  const env = { TTYD_IMAGE: "ttyd:1" };
+
+  it("a missing default catalog: the environment answers alone", async () => {
+    const load = failing(problem("FILE_NOT_FOUND"));
+    await expect(
+      resolveRuntimeImage({ mode: "session", env }, { load, named: false }),
+    ).resolves.toMatchObject({ image: "ttyd:1", source: "TTYD_IMAGE" });
+  });
+
+  it("a catalog that loads supplies the defaults", async () => {
+    await expect(
+      resolveRuntimeImage({ mode: "task", env: {} }, { load: async () => catalog, named: false }),
+    ).resolves.toMatchObject({ catalogImage: "claude" });
+  });
+
+  it("a named catalog that is missing is an error, even when the environment answers", async () => {
+    const load = failing(problem("FILE_NOT_FOUND"));
+    await expect(
+      resolveRuntimeImage({ mode: "session", env }, { load, named: true }),
+    ).rejects.toMatchObject({ code: "FILE_NOT_FOUND" });
+  });
+
+  it("an invalid catalog is never skipped silently", async () => {
+    for (const load of [
+      failing(problem("UNKNOWN_PARENT", "images.a.from")),
+      // A missing Dockerfile is also FILE_NOT_FOUND, but inside the catalog: not a missing catalog.
+      failing(problem("FILE_NOT_FOUND", "images.a.dockerfile")),
+    ])
+      await expect(
+        resolveRuntimeImage({ mode: "session", env }, { load, named: false }),
+      ).rejects.toBeInstanceOf(InvalidConfigError);
+  });
+
+  it("a needs query without a catalog says so", async () => {
+    const load = failing(problem("FILE_NOT_FOUND"));
+    await expect(
+      resolveRuntimeImage({ mode: "task", needs: ["go"], env }, { load, named: false }),
+    ).rejects.toMatchObject({ code: "CATALOG_REQUIRED" });
   });
 });
