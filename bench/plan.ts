@@ -1,8 +1,12 @@
 // Prints how long Hilt takes to load, validate and plan a generated 1,000-image catalog
-// (5 levels, fan-out), and the wall time of `hilt plan --json` on the repository's catalog.
+// (5 levels, fan-out), the wall time of `hilt plan --json` on the repository's catalog, and the
+// plan of a 100,000-file workspace with 21 services against the catalog-only plan (a ratio).
 import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { plan } from "../src/app/plan.js";
 import { validateCatalogText } from "../src/model/load-catalog.js";
 import { tagPolicySchema } from "../src/model/pipeline-schema.js";
 import { planBuild } from "../src/plan/plan.js";
@@ -44,8 +48,67 @@ measure("1,000 images: load + validate + plan", 10, () => {
 
 const root = path.resolve(import.meta.dirname, "..");
 measure("`hilt plan --json` on catalog.yaml (wall)", 5, () => {
-  const result = spawnSync(process.execPath, [path.join(root, "bin/hilt.js"), "plan", "--json"], {
-    cwd: root,
-  });
+  const result = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      path.join(root, "test/helpers/cli-entry.ts"),
+      "plan",
+      "--json",
+      "--offline",
+    ],
+    { cwd: root },
+  );
   if (result.status !== 0) throw new Error(String(result.stderr));
 });
+
+/** An npm workspace of `services` packages holding `files` files in all (issue 10's case). */
+function workspace(services: number, files: number): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "hilt-bench-"));
+  const names = Array.from({ length: services }, (_, i) => `svc-${i}`);
+  writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ name: "bench", private: true, workspaces: ["packages/*"] }),
+  );
+  writeFileSync(path.join(dir, "package-lock.json"), JSON.stringify({ lockfileVersion: 3 }));
+  for (const name of names) {
+    mkdirSync(path.join(dir, "packages", name, "src"), { recursive: true });
+    writeFileSync(
+      path.join(dir, "packages", name, "package.json"),
+      JSON.stringify({ name, scripts: { start: "node src/index.js" } }),
+    );
+    writeFileSync(path.join(dir, "packages", name, "src", "index.js"), "");
+  }
+  for (let i = 0; i < files; i++) {
+    const sub = path.join(dir, "packages", names[i % services] as string, "src", `d${i % 50}`);
+    if (i < services * 50) mkdirSync(sub, { recursive: true });
+    writeFileSync(path.join(sub, `f${i}.js`), `export const v = ${i};\n`);
+  }
+  return dir;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+const repo = workspace(21, 100_000);
+try {
+  const options = { runId: "bench", offline: true, env: {} };
+  await plan({ root, ...options }); // warm-up
+  const catalogOnly = await timed(() => plan({ root, ...options }));
+  let nodes = 0;
+  const services = await timed(async () => {
+    nodes = (await plan({ root: repo, targets: ["."], ...options })).graph.nodes.length;
+  });
+  console.log(
+    `${"100,000 files, 21 services: plan".padEnd(48)} ${services.toFixed(0)} ms (${nodes} images)`,
+  );
+  console.log(
+    `${"  ratio to the catalog-only plan".padEnd(48)} ${(services / catalogOnly).toFixed(1)}× (catalog-only ${catalogOnly.toFixed(0)} ms)`,
+  );
+} finally {
+  rmSync(repo, { recursive: true, force: true });
+}

@@ -126,16 +126,19 @@ export class ContextHasher {
     const full = path.join(dir, rel);
     const known = this.entries.get(full);
     if (known !== undefined) return `${rel}\0${known}`;
-    const mode = (lstatSync(full).mode & 0o7777).toString(8);
+    const modeOf = (mode: number) => (mode & 0o7777).toString(8);
     let value: string;
-    if (item.isDirectory()) value = `dir\0${mode}`;
-    else if (item.isSymbolicLink()) value = `link\0${readlinkSync(full)}`;
+    if (item.isSymbolicLink()) value = `link\0${readlinkSync(full)}`;
     else if (item.isFile()) {
       this.filesHashed++;
-      value = `file\0${mode}\0${hashRegularFile(full, rel)}`;
+      const file = hashRegularFile(full, rel);
+      value = `file\0${modeOf(file.mode)}\0${file.sha256}`;
     } else {
-      const type = TYPE_NAMES.find(([test]) => (item[test] as () => boolean).call(item));
-      value = `${type?.[1] ?? "other"}\0${mode}`;
+      const mode = modeOf(lstatSync(full).mode);
+      const type = item.isDirectory()
+        ? "dir"
+        : TYPE_NAMES.find(([test]) => (item[test] as () => boolean).call(item))?.[1];
+      value = `${type ?? "other"}\0${mode}`;
     }
     this.entries.set(full, value);
     return `${rel}\0${value}`;

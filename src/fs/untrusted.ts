@@ -298,25 +298,29 @@ export function writeInside(
   }
 }
 
+// One read buffer for every hash: hashing runs synchronously, so it is never shared in flight.
+const hashChunk = Buffer.allocUnsafe(256 * 1024);
+
 /**
- * sha256 of a regular file, read in chunks (no size cap, constant memory). Like readRegularFile it
+ * sha256 and mode of a regular file, read in chunks (no size cap, constant memory). Like readRegularFile it
  * opens with O_NONBLOCK and refuses anything but a regular file, so a FIFO never hangs it.
  */
-export function hashRegularFile(file: string, display = file): string {
+export function hashRegularFile(file: string, display = file): { sha256: string; mode: number } {
   const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
-    if (!fstatSync(fd).isFile())
+    const stat = fstatSync(fd);
+    if (!stat.isFile())
       throw new HiltError("NOT_A_REGULAR_FILE", `${display} is not a regular file`, {
         hint: "Hilt reads only regular files from a repository (no FIFOs, sockets or devices)",
       });
     const hash = createHash("sha256");
-    const chunk = Buffer.alloc(1024 * 1024);
+    const chunk = hashChunk;
     for (;;) {
       const read = readSync(fd, chunk, 0, chunk.length, null);
       if (read === 0) break;
       hash.update(chunk.subarray(0, read));
     }
-    return hash.digest("hex");
+    return { sha256: hash.digest("hex"), mode: stat.mode };
   } finally {
     closeSync(fd);
   }
