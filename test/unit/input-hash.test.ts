@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { plan } from "../../src/app/plan.js";
 import { dryRunCommands } from "../../src/cli/dry-run.js";
 import { nodeBuildxArgv } from "../../src/engine/docker/argv.js";
+import { DockerBackend } from "../../src/engine/docker/backend.js";
 import type { BuildGraph } from "../../src/plan/plan-schema.js";
 import { planOf } from "../helpers/catalog.js";
 import { tempRepo } from "../helpers/cli.js";
@@ -154,5 +155,52 @@ describe("one buildx argv", () => {
     expect(text).toContain("SOURCE_DATE_EPOCH=");
     expect(text).toContain("--secret id=ca,src=<ca>");
     expect(text).toContain("--no-cache");
+  });
+
+  it("the docker backend runs exactly the dry run's argv, its temp paths aside", async () => {
+    const graph = planOf(
+      "schemaVersion: 1\nimages:\n  a: {from: 'debian:bookworm-slim', steps: [{run: 'true'}]}\n",
+      { baseDigests: { "debian:bookworm-slim": `sha256:${"3".repeat(64)}` } },
+    );
+    const node = graph.nodes[0];
+    if (!node) throw new Error("no node");
+    let ran: string[] = [];
+    const backend = new DockerBackend({
+      run: async (request) => {
+        ran = request.args;
+        return { exitCode: 1, signal: null, stdout: "", stderr: "ERROR: stop here" };
+      },
+    });
+    await expect(
+      backend.build({
+        node,
+        root: tempRepo({}),
+        baseRef: "debian:bookworm-slim@sha256:" + "3".repeat(64),
+        tags: node.refs.immutable,
+        push: true,
+        noCache: true,
+        secrets: { npmrc: "/s/npmrc", pipconf: "/s/pip.conf", ca: "/s/ca.pem" },
+        sourceDateEpoch: 1767225600,
+        signal: new AbortController().signal,
+        log: () => {},
+      }),
+    ).rejects.toMatchObject({ code: "BUILD_FAILED" });
+    await backend.close();
+    const placeholders: Record<string, string> = {
+      "/s/npmrc": "<npmrc>",
+      "/s/pip.conf": "<pipconf>",
+      "/s/ca.pem": "<ca>",
+    };
+    const normalised = ran.map((arg) => {
+      let out = arg;
+      for (const [file, placeholder] of Object.entries(placeholders))
+        out = out.replace(file, placeholder);
+      if (out.endsWith("/a/Dockerfile")) return "<rendered Dockerfile of a>";
+      if (out.endsWith("/a/metadata.json")) return "<metadata.json>";
+      if (out.endsWith("/a/empty-context")) return "<empty context>";
+      return out;
+    });
+    const dry = dryRunCommands(graph, { noCache: true, sourceDateEpoch: 1767225600 })[0];
+    expect(normalised).toEqual(dry?.slice(1));
   });
 });
