@@ -175,7 +175,7 @@ describe("one buildx argv", () => {
       backend.build({
         node,
         root: tempRepo({}),
-        baseRef: "debian:bookworm-slim@sha256:" + "3".repeat(64),
+        baseRef: `debian:bookworm-slim@sha256:${"3".repeat(64)}`,
         tags: node.refs.immutable,
         push: true,
         noCache: true,
