@@ -1,6 +1,7 @@
 import { ExitCode, HiltError, InvalidConfigError } from "../errors.js";
 import { catalogParent } from "../model/catalog-rules.js";
 import type { Catalog } from "../model/catalog-schema.js";
+import { formatReference, parseReference } from "../model/oci.js";
 
 export interface ResolveRequest {
   mode: "session" | "task";
@@ -65,7 +66,14 @@ export function smallestProviding(catalog: Catalog, needs: readonly string[]): s
 function refOf(catalog: Catalog, name: string, registry: string | undefined): string {
   const prefix = (registry ?? catalog.runtime?.registry ?? "").replace(/\/+$/, "");
   const repository = catalog.images[name]?.repository ?? name;
-  return `${prefix ? `${prefix}/` : ""}${repository}:${catalog.runtime?.tag ?? "latest"}`;
+  const parsed = parseReference(prefix ? `${prefix}/${repository}` : repository);
+  if (!parsed.ok)
+    throw new HiltError(
+      "INVALID_ARGUMENT",
+      `registry prefix "${prefix}" does not give a valid image reference: it ${parsed.reason}`,
+      { hint: "write the registry as host[:port][/namespace], e.g. ghcr.io/acme" },
+    );
+  return formatReference({ ...parsed.value, tag: catalog.runtime?.tag ?? "latest" });
 }
 
 /**

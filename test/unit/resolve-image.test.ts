@@ -83,6 +83,12 @@ describe("runtime selection contract", () => {
     );
   });
 
+  it("refuses a registry prefix that gives no valid reference (callers other than the CLI)", () => {
+    expect(() => resolveImage({ mode: "task", env: {}, catalog, registry: "Bad Host/x" })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
+    );
+  });
+
   it("says what to set when nothing is configured", () => {
     try {
       resolveImage({ mode: "task", env: {} });
