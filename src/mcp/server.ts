@@ -210,6 +210,9 @@ export function createMcpServer(version: string): HiltMcpServer {
   };
 }
 
+/** How long a closed server waits for its calls to wind down before it exits anyway. */
+const IDLE_DEADLINE_MS = 60_000;
+
 /**
  * Serves MCP on stdin/stdout until the client disconnects or a signal arrives. Either way every
  * call in flight is cancelled (children ended, temporary files removed) before it returns:
@@ -228,7 +231,16 @@ export async function serveStdio(version: string): Promise<number> {
   try {
     await server.connect(transport);
     await closed;
-    await idle();
+    // Cancelled builds end their children and remove their files within seconds; a call that
+    // ignores cancellation (a hung read) must not keep a server nobody talks to alive forever.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      idle(),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, IDLE_DEADLINE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   } finally {
     interrupts.dispose();
   }
