@@ -84,7 +84,8 @@ function workspaceDirs(view: RepoView, globs: readonly string[], warnings: strin
     }
   };
   for (const glob of include) {
-    if (glob === "" || glob.startsWith("/") || glob.split("/").includes("..")) {
+    if (glob === "" || glob === ".") continue;
+    if (glob.startsWith("/") || glob.split("/").includes("..")) {
       warnings.push(`workspace glob ${JSON.stringify(glob)} leaves the repository; ignored`);
       continue;
     }
@@ -147,7 +148,7 @@ function composeDockerfiles(view: RepoView, warnings: string[]): Map<string, Fac
             ? (raw as { context?: unknown; dockerfile?: unknown })
             : undefined;
       if (!build) continue;
-      const field = `services.${name}.build`;
+      const field = `services.${isSafeName(name) ? name : JSON.stringify(name)}.build`;
       if (build.context !== undefined && typeof build.context !== "string") continue;
       if (build.dockerfile !== undefined && typeof build.dockerfile !== "string") continue;
       const context = insidePath(build.context ?? ".");
