@@ -1,0 +1,90 @@
+// Prints what one Hilt start costs next to a bare `node -e 0`: CPU time (user + system) and wall
+// time of `hilt --version` and `hilt plan --json --offline` on the repository's catalog (offline:
+// a base image's digest lookup is network time, not start-up; CPU: the mean
+// over N spawns each; wall: the median), and their ratio to node's. Runs: node --import tsx bench/startup.ts [--runs N]
+// [--bin path/to/hilt.js]. Needs a built bin (npm run build). CPU time is read from this
+// process's reaped-children counters (/proc/self/stat), so it is measured on Linux only.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+interface Sample {
+  cpuMs: number | undefined;
+  wallMs: number;
+}
+
+const TICK_MS = 10; // Linux reports children's times in clock ticks of 1/100 s (CLK_TCK)
+
+/** CPU time (ms) of every child this process has waited for, or undefined off Linux. */
+function childrenCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    // Fields after the parenthesised command name; cutime and cstime are fields 16 and 17.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[13]) + Number(fields[14])) * TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
+function run(args: string[], cwd: string): Sample {
+  const cpuBefore = childrenCpuMs();
+  const start = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, args, { cwd, encoding: "utf8" });
+  const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  const cpuAfter = childrenCpuMs();
+  if (result.status !== 0) {
+    throw new Error(`node ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+  }
+  const cpuMs =
+    cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+  return { cpuMs, wallMs };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+const { values } = parseArgs({
+  options: { runs: { type: "string", default: "15" }, bin: { type: "string" } },
+});
+const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs must be a positive integer");
+const root = path.resolve(import.meta.dirname, "..");
+const bin = path.resolve(values.bin ?? path.join(root, "bin/hilt.js"));
+
+const cases: Array<{ label: string; args: string[] }> = [
+  { label: "node -e 0", args: ["-e", "0"] },
+  { label: "hilt --version", args: [bin, "--version"] },
+  { label: "hilt plan --json --offline", args: [bin, "plan", "--json", "--offline"] },
+];
+// Interleaved rounds, so a busy moment on the machine weighs on every case alike.
+const samples = new Map<string, Sample[]>(cases.map((c) => [c.label, []]));
+for (const c of cases) run(c.args, root); // warm-up: file cache, compile cache
+for (let i = 0; i < runs; i++) {
+  for (const c of cases) samples.get(c.label)?.push(run(c.args, root));
+}
+
+const summary = cases.map((c) => {
+  const list = samples.get(c.label) ?? [];
+  const cpu = list.map((s) => s.cpuMs).filter((v): v is number => v !== undefined);
+  // Summed over the runs, then divided: single runs are below the 10 ms tick's resolution.
+  const cpuMs = cpu.length === list.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : NaN;
+  return { label: c.label, cpuMs, wallMs: median(list.map((s) => s.wallMs)) };
+});
+const base = summary[0];
+console.log(`${runs} runs each; bin ${path.relative(process.cwd(), bin) || bin}`);
+console.log(
+  `${"".padEnd(34)}${"CPU ms".padStart(10)}${"ratio".padStart(8)}` +
+    `${"wall ms".padStart(12)}${"ratio".padStart(8)}`,
+);
+for (const s of summary) {
+  const cpuRatio = base ? s.cpuMs / base.cpuMs : NaN;
+  const wallRatio = base ? s.wallMs / base.wallMs : NaN;
+  console.log(
+    `${s.label.padEnd(34)}${s.cpuMs.toFixed(0).padStart(10)}${cpuRatio.toFixed(2).padStart(8)}` +
+      `${s.wallMs.toFixed(0).padStart(12)}${wallRatio.toFixed(2).padStart(8)}`,
+  );
+}

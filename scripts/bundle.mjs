@@ -1,0 +1,55 @@
+// Bundles the CLI into dist/bundle/ (run by `npm run build`, after tsc has built the library).
+// One entry file holds what every command needs, so a start reads a few files instead of a few
+// hundred modules; what only some commands use (the MCP server and its SDK) is split into a
+// chunk loaded by their dynamic import(). The Dagger SDK stays an external package, imported
+// only when the dagger engine is chosen. The bundle sits two folders under the package root, as
+// src/cli/main.ts does, so its `new URL("../../package.json", import.meta.url)` still finds
+// Hilt's version.
+import { rmSync } from "node:fs";
+import path from "node:path";
+import { build } from "esbuild";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+/**
+ * Zod's `z` namespace carries every locale's error messages (about 300 kB, a third of what each
+ * start parses). Hilt uses none (zod registers English on its own), so the namespace's
+ * `locales` export is bundled empty.
+ */
+const zodWithoutLocales = {
+  name: "zod-without-locales",
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? { path: "zod-locales", namespace: "hilt-empty" }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "hilt-empty" }, () => ({ contents: "export {};" }));
+  },
+};
+const outdir = path.join(root, "dist/bundle");
+rmSync(outdir, { recursive: true, force: true });
+
+await build({
+  absWorkingDir: root,
+  entryPoints: { hilt: "src/cli/main.ts" },
+  outdir,
+  outExtension: { ".js": ".mjs" },
+  chunkNames: "[name]-[hash]",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20.19",
+  external: ["@dagger.io/dagger"],
+  plugins: [zodWithoutLocales],
+  // Smaller files parse faster; names are kept so that a bug's stack trace stays readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: "eof",
+  // Bundled CommonJS packages (commander, ajv) call require() for Node's own modules.
+  banner: {
+    js: 'import { createRequire as __hiltCreateRequire } from "node:module"; const require = __hiltCreateRequire(import.meta.url);',
+  },
+  logLevel: "warning",
+});

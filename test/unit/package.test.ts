@@ -1,0 +1,161 @@
+// The package as `npm pack` makes it: packed from a copy of the current sources (no prior build
+// needed: `npm pack` runs the package's own build, as a publish would), installed from the tarball
+// into a temporary project, then run there. The install takes dependencies from npm's cache where
+// it has them (`.ci/run`'s `npm ci` fills it) and asks the registry only for what is missing.
+// One build and one install for the whole file, in beforeAll: it is the slowest unit test.
+import { spawnSync } from "node:child_process";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempRepo } from "../helpers/cli.js";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const VERSION = (
+  JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+    version: string;
+  }
+).version;
+/** What `npm pack` needs from the work tree: the build's inputs and the files it ships. */
+const SOURCES = ["package.json", "tsconfig.json", "README.md", "src", "bin", "schema"];
+
+interface Packed {
+  filename: string;
+  files: { path: string }[];
+}
+
+function run(command: string, args: string[], cwd: string) {
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", timeout: 600_000 });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(" ")} exited ${result.status}\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+describe("the npm package, installed from its tarball", () => {
+  const work = mkdtempSync(path.join(tmpdir(), "hilt-package-"));
+  const project = path.join(work, "project");
+  const bin = path.join(project, "node_modules/.bin/hilt");
+  let packed: Packed;
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  beforeAll(() => {
+    const copy = path.join(work, "hilt");
+    for (const entry of SOURCES)
+      cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
+    cpSync(path.join(ROOT, "scripts/bundle.mjs"), path.join(copy, "scripts/bundle.mjs"));
+    symlinkSync(path.join(ROOT, "node_modules"), path.join(copy, "node_modules"));
+    const out = path.join(work, "out");
+    mkdirSync(out);
+    const report = run(
+      "npm",
+      ["pack", "--json", "--loglevel=error", "--pack-destination", out],
+      copy,
+    );
+    // npm prints the build's own output first; the JSON report is the last thing on stdout.
+    const reports = JSON.parse(report.slice(report.lastIndexOf("\n[") + 1)) as Packed[];
+    if (reports.length !== 1 || !reports[0]) throw new Error(`npm pack reported ${report}`);
+    packed = reports[0];
+    mkdirSync(project);
+    writeFileSync(
+      path.join(project, "package.json"),
+      JSON.stringify({ name: "hilt-package-test", private: true }),
+    );
+    const tarball = path.join(out, packed.filename);
+    run(
+      "npm",
+      ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball],
+      project,
+    );
+  }, 900_000);
+
+  it("ships the CLI bundle, the library with its types and the JSON Schemas, nothing else", () => {
+    const files = packed.files.map((f) => f.path);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "bin/hilt.js",
+        "dist/bundle/hilt.mjs",
+        "dist/lib.js",
+        "dist/lib.d.ts",
+        "schema/catalog.schema.json",
+        "schema/pipeline.schema.json",
+        "schema/plan.schema.json",
+        "schema/result.schema.json",
+        "package.json",
+      ]),
+    );
+    const stray = files.filter(
+      (f) => !/^(bin|dist|schema)\//.test(f) && f !== "package.json" && f !== "README.md",
+    );
+    expect(stray).toEqual([]);
+    expect(
+      files.filter((f) => f.endsWith(".map") || (f.endsWith(".ts") && !f.endsWith(".d.ts"))),
+    ).toEqual([]);
+  });
+
+  it("declares its engines, bin, types and schema exports; build tools are not dependencies", () => {
+    const manifest = JSON.parse(
+      readFileSync(path.join(project, "node_modules/hilt/package.json"), "utf8"),
+    ) as Record<string, Record<string, unknown>>;
+    expect(manifest.engines?.node).toMatch(/^>=\d+/);
+    expect(manifest.bin).toEqual({ hilt: "bin/hilt.js" });
+    expect(manifest.exports?.["."]).toEqual({ types: "./dist/lib.d.ts", default: "./dist/lib.js" });
+    expect(manifest.exports?.["./schema/*"]).toBe("./schema/*");
+    const runtime = Object.keys(manifest.dependencies ?? {});
+    const buildOnly = ["esbuild", "typescript", "tsx", "vitest", "@biomejs/biome"];
+    expect(runtime.filter((d) => d.startsWith("@types/") || buildOnly.includes(d))).toEqual([]);
+  });
+
+  it("npx hilt --version prints the package's version", () => {
+    expect(run("npx", ["--no-install", "hilt", "--version"], project).trim()).toBe(VERSION);
+  });
+
+  it("hilt plan --json plans a small catalog: one JSON document on stdout", () => {
+    const repo = tempRepo({
+      "catalog.yaml": "schemaVersion: 1\nimages:\n  base:\n    from: debian:bookworm-slim\n",
+    });
+    const plan = JSON.parse(run(bin, ["plan", "--json", "--offline"], repo)) as {
+      kind: string;
+      nodes: { name: string }[];
+    };
+    expect(plan.kind).toBe("hilt.plan");
+    expect(plan.nodes.map((n) => n.name)).toEqual(["base"]);
+  });
+
+  it("the Node API and the schemas resolve by the package's name", () => {
+    const script =
+      'const hilt = await import("hilt");' +
+      'console.log(typeof hilt.plan, import.meta.resolve("hilt/schema/plan.schema.json"));';
+    const [kind, schema] = run(process.execPath, ["--input-type=module", "-e", script], project)
+      .trim()
+      .split(" ");
+    expect(kind).toBe("function");
+    expect(schema).toBe(
+      `file://${path.join(project, "node_modules/hilt/schema/plan.schema.json")}`,
+    );
+  });
+
+  it("hilt mcp answers an MCP client's initialize and lists its tools", async () => {
+    const client = new Client({ name: "hilt-package-test", version: "1.0.0" });
+    await client.connect(
+      new StdioClientTransport({ command: bin, args: ["mcp"], cwd: project, stderr: "pipe" }),
+    );
+    try {
+      expect(client.getServerVersion()).toMatchObject({ name: "hilt", version: VERSION });
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(["plan", "detect"]));
+    } finally {
+      await client.close();
+    }
+  });
+});
