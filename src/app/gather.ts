@@ -162,7 +162,9 @@ export async function gather(options: PlanOptions = {}): Promise<Gathered> {
         : inside(root, context, `${catalogFile}: images.${name}.context`);
     let dockerfile: string | undefined;
     if (image.dockerfile) {
-      dockerfile = inside(root, image.dockerfile, `${catalogFile}: images.${name}.dockerfile`);
+      inside(root, image.dockerfile, `${catalogFile}: images.${name}.dockerfile`);
+      // As the backend passes it with --file: BuildKit looks for <that path>.dockerignore.
+      dockerfile = path.resolve(root, image.dockerfile);
       const text = readInside(root, image.dockerfile);
       dockerfileTexts[name] = text;
       baseRefs.push(...dockerfileBaseRefs(text, baseImages));

@@ -65,7 +65,8 @@ export function gatherServices(
       if (service.dockerfile) {
         const dockerfile = service.dockerfile.value;
         const context = resolveInside(folder, service.path);
-        const dockerfileFull = resolveInside(folder, dockerfile);
+        resolveInside(folder, dockerfile);
+        const dockerfileFull = path.join(folder, dockerfile);
         builds.push({
           ...base,
           dockerfile: fromRoot(root, path.join(folder, dockerfile)),
