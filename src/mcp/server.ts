@@ -220,6 +220,9 @@ const IDLE_DEADLINE_MS = 60_000;
  */
 export async function serveStdio(version: string): Promise<number> {
   const { server, idle } = createMcpServer(version);
+  // stdout is the protocol channel: a client that closed it (EPIPE) has disconnected, which
+  // cancels its calls and lets their cleanup run; the CLI's "exit at once on EPIPE" must not.
+  process.stdout.removeAllListeners("error");
   const transport = new LineTransport(process.stdin, process.stdout);
   const closed = new Promise<void>((resolve) => {
     server.onclose = resolve;

@@ -165,7 +165,7 @@ export class LineTransport implements Transport {
     this.input.off("end", this.onEnd);
     this.input.off("close", this.onEnd);
     this.input.off("error", this.onEnd);
-    this.output.off("error", this.onOutputError);
+    // The output's error listener stays: a write still in flight may fail after this.
     this.input.pause();
     this.pending = [];
     this.onclose?.();

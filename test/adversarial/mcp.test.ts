@@ -1,4 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NODE_ARGS } from "../helpers/cli.js";
@@ -346,6 +347,34 @@ describe("hilt mcp ending mid-build (a docker stand-in runs the long step)", () 
     // The cancelled call gets no reply; the next reply is the ping's.
     await client.alive(2);
     client.child.stdin.end();
+    expect(await client.exited).toBe(0);
+    expectNothingLeft(build, client);
+  });
+
+  it("a client that stops reading (EPIPE on a progress notice): cancelled and cleaned up", async () => {
+    const build = slowBuild({
+      files: {
+        "catalog.yaml":
+          'schemaVersion: 1\nimages:\n  slow: { from: debian:bookworm-slim, steps: [{ run: "true" }] }\n  fast: { from: debian:bookworm-slim, steps: [{ run: "true" }] }\n',
+      },
+    });
+    const client = new RawClient(build.repo, build.env);
+    client.write(
+      `${JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: {
+          name: "build_all",
+          arguments: { engine: "docker", push: "none", platforms: ["linux/amd64"], concurrency: 2 },
+          _meta: { progressToken: "p" },
+        },
+      })}\n`,
+    );
+    await until(() => sleepers(build.mark).length === 2);
+    client.child.stdout.destroy();
+    // Now the quick image finishes: its progress notice meets a closed pipe.
+    writeFileSync(path.join(build.record, "go"), "");
     expect(await client.exited).toBe(0);
     expectNothingLeft(build, client);
   });

@@ -19,6 +19,15 @@ case "$1 $2" in
   "buildx build")
     env > "$HILT_FAKE_RECORD/env"
     for a in "$@"; do case "$a" in id=npmrc,src=*|id=pipconf,src=*) cat "\${a#*,src=}" >> "$HILT_FAKE_RECORD/secrets" ;; esac; done
+    case "$*" in *hilt.local/fast:*)
+      # The quick image: finishes once the test says so, with the metadata buildx writes.
+      while [ ! -e "$HILT_FAKE_RECORD/go" ]; do sleep 0.1; done
+      prev=""; for a in "$@"; do
+        [ "$prev" = --metadata-file ] && echo '{"containerimage.config.digest":"sha256:0f"}' > "$a"
+        prev="$a"
+      done
+      exit 0 ;;
+    esac
     ${trapTerm ? "trap '' TERM" : ""}
     sleep "$HILT_FAKE_MARK" & sleep "$HILT_FAKE_MARK" & wait; wait ;;
   *) exit 1 ;;
