@@ -120,5 +120,8 @@ describe("GitHub Actions files", () => {
     expect(doc.runs.using).toBe("composite");
     expect(Object.keys(doc.outputs)).toEqual(expect.arrayContaining(["result", "refs"]));
     expect(JSON.stringify(doc.runs.steps)).toContain("GITHUB_STEP_SUMMARY");
+    // Repository builds get the npm token only when the workflow says so.
+    expect(doc.inputs["build-secrets"].default).toBe("false");
+    expect(JSON.stringify(doc.runs.steps)).toContain("build-all:true) args+=(--build-secrets)");
   });
 });
