@@ -6,10 +6,11 @@ import { buildAll as runBuildAll } from "../app/build.js";
 import { loadProject, looksLikePath, plan as planGraph } from "../app/plan.js";
 import { detect as detectServices } from "../detect/detect.js";
 import { DaggerBackend } from "../engine/dagger/backend.js";
+import { HiltError } from "../errors.js";
 import { toBake } from "../export/bake.js";
 import { toMatrix } from "../export/matrix.js";
 import { generate as generateFiles } from "../generate/generate.js";
-import { resolveImage as resolve } from "../runtime/resolve-image.js";
+import { resolveRuntimeImage } from "../runtime/resolve-image.js";
 
 const IGNORE = ["**/node_modules", "**/.git", "**/dist", "**/.venv", "**/__pycache__"];
 
@@ -75,6 +76,7 @@ export class Hilt {
    * @param branch Branch to tag as
    * @param tag Git tag to tag as, e.g. v1.2.3
    * @param concurrency Images built at once
+   * @param buildSecrets Give detected repositories' builds the npm/pip token and run their install scripts (they are untrusted by default)
    */
   @func()
   async buildAll(
@@ -89,6 +91,7 @@ export class Hilt {
     branch?: string,
     tag?: string,
     concurrency?: number,
+    buildSecrets?: boolean,
   ): Promise<string> {
     return this.build(
       source,
@@ -103,6 +106,7 @@ export class Hilt {
       branch,
       tag,
       concurrency,
+      buildSecrets,
     );
   }
 
@@ -120,6 +124,7 @@ export class Hilt {
    * @param branch Branch to tag as
    * @param tag Git tag to tag as
    * @param concurrency Images built at once
+   * @param buildSecrets Give detected repositories' builds the npm/pip token and run their install scripts (they are untrusted by default)
    */
   @func()
   async build(
@@ -135,6 +140,7 @@ export class Hilt {
     branch?: string,
     tag?: string,
     concurrency?: number,
+    buildSecrets?: boolean,
   ): Promise<string> {
     const secret = password ? await password.plaintext() : undefined;
     const env = {
@@ -153,6 +159,7 @@ export class Hilt {
         platforms: list(platform),
         git: gitFrom(sha, branch, tag),
         concurrency,
+        buildSecrets,
         env,
         backend: new DaggerBackend({ env, source }),
       });
@@ -251,19 +258,18 @@ export class Hilt {
     registry?: string,
     pipeline?: string,
   ): Promise<string> {
-    return checkout(source, async (root) => {
-      const catalog = await loadProject({ root, pipeline }).then(
-        (p) => p.catalog.catalog,
-        () => undefined,
-      );
-      const resolution = resolve({
-        mode: mode === "session" ? "session" : "task",
-        provider,
-        needs,
-        registry,
-        env: process.env,
-        catalog,
+    if (mode !== "session" && mode !== "task")
+      throw new HiltError("INVALID_ARGUMENT", `mode "${mode}" is neither session nor task`, {
+        hint: "pass mode: session or mode: task",
       });
+    return checkout(source, async (root) => {
+      const resolution = await resolveRuntimeImage(
+        { mode, provider, needs, registry, env: process.env },
+        {
+          load: async () => (await loadProject({ root, pipeline })).catalog.catalog,
+          named: pipeline !== undefined,
+        },
+      );
       return JSON.stringify(resolution, null, 2);
     });
   }
