@@ -12,6 +12,8 @@ export const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
 
 type Id = string | number | null;
 
+const MESSAGE_KEYS = new Set(["jsonrpc", "id", "method", "params", "result", "error"]);
+
 interface Rejection {
   id: Id;
   code: number;
@@ -42,15 +44,18 @@ export function checkMessage(value: unknown): { valid: JSONRPCMessage } | Reject
     return reject(INVALID_REQUEST, "Invalid Request: method: must be a string");
   if ("method" in value && "params" in value && !isRecord(value.params))
     return reject(INVALID_PARAMS, "Invalid params: params: must be an object");
+  const unknown = Object.keys(value).filter((key) => !MESSAGE_KEYS.has(key));
+  if (unknown.length > 0)
+    return reject(
+      INVALID_REQUEST,
+      `Invalid Request: unknown key ${unknown
+        .slice(0, 5)
+        .map((key) => JSON.stringify(key.slice(0, 40)))
+        .join(", ")}`,
+    );
   const parsed = JSONRPCMessageSchema.safeParse(value);
   if (parsed.success) return { valid: parsed.data };
-  const issue = parsed.error.issues[0];
-  const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-  const what = issue?.code === "unrecognized_keys" ? `unknown key ${issue.keys.join(", ")}` : "";
-  return reject(
-    INVALID_REQUEST,
-    `Invalid Request: ${where}${what || "not a request, notification or response"}`,
-  );
+  return reject(INVALID_REQUEST, "Invalid Request: not a request, notification or response");
 }
 
 /**

@@ -145,6 +145,14 @@ describe("hilt mcp against protocol abuse (one server, many bad messages)", () =
     expectError(reply, -32600, null, /id/);
   });
 
+  it("an unknown top-level key (a __proto__ attempt): -32600 naming it, nothing polluted", async () => {
+    const reply = await client.exchange(
+      '{"jsonrpc":"2.0","id":29,"method":"ping","__proto__":{"polluted":true}}',
+    );
+    expectError(reply, -32600, 29, /unknown key "__proto__"/);
+    await client.alive(30);
+  });
+
   it("a method that is not a string: -32600", async () => {
     expectError(await client.exchange({ jsonrpc: "2.0", id: 8, method: 7 }), -32600, 8, /method/);
   });

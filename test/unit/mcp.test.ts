@@ -1,7 +1,11 @@
 import path from "node:path";
+import { PassThrough } from "node:stream";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { readableIssues } from "../../src/mcp/readable-issues.js";
+import { checkMessage, LineTransport } from "../../src/mcp/stdio.js";
 import { NODE_ARGS, tempRepo } from "../helpers/cli.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -110,5 +114,65 @@ describe("hilt mcp, driven by the MCP SDK's client", () => {
       catalogImage: "agent-codex-task",
       source: "catalog.runtime.task.providers.codex",
     });
+  });
+});
+
+describe("the MCP line transport and argument messages (pure)", () => {
+  it("sorts what is not a JSON-RPC message into -32600 and -32602, with the id when known", () => {
+    expect(checkMessage({ jsonrpc: "2.0", id: 1, method: "ping" })).toHaveProperty("valid");
+    expect(checkMessage([1])).toMatchObject({ id: null, code: -32600 });
+    expect(checkMessage({ jsonrpc: "1.0", id: "a", method: "ping" })).toMatchObject({
+      id: "a",
+      code: -32600,
+    });
+    expect(checkMessage({ jsonrpc: "2.0", id: 2, method: "tools/call", params: [] })).toMatchObject(
+      { id: 2, code: -32602 },
+    );
+    expect(checkMessage({ jsonrpc: "2.0", id: 3, method: "ping", extra: 1 })).toMatchObject({
+      id: 3,
+      code: -32600,
+      message: expect.stringContaining('unknown key "extra"'),
+    });
+  });
+
+  it("answers a parse error and an over-long line, then reads on", async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const transport = new LineTransport(input, output, 64);
+    const received: unknown[] = [];
+    transport.onmessage = (m) => received.push(m);
+    await transport.start();
+    input.write(`nope\n${"x".repeat(100)}\n{"jsonrpc":"2.0","id":7,"method":"ping"}\n`);
+    await new Promise((r) => setImmediate(r));
+    const replies = String(output.read())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(replies.map((r) => r.error.code)).toEqual([-32700, -32600]);
+    expect(received).toEqual([{ jsonrpc: "2.0", id: 7, method: "ping" }]);
+    let closed = false;
+    transport.onclose = () => {
+      closed = true;
+    };
+    input.end();
+    await new Promise((r) => setImmediate(r));
+    expect(closed).toBe(true);
+  });
+
+  it("describes what an argument must be without echoing the value", () => {
+    const shape = {
+      targets: z.array(z.string()).optional(),
+      engine: z.enum(["dagger", "docker"]).default("docker"),
+      n: z.number().int().min(1).optional(),
+    };
+    const args = { targets: "secret-value", engine: "x", n: 0, tagret: 1 };
+    const parsed = z.strictObject(shape).safeParse(args);
+    expect(parsed.success).toBe(false);
+    const text = readableIssues(shape, args, parsed.error?.issues ?? []);
+    expect(text).toContain("arguments.targets: expected an array of strings, got a string");
+    expect(text).toContain('arguments.engine: expected one of "dagger", "docker"');
+    expect(text).toContain("arguments.n: must be at least 1");
+    expect(text).toContain("arguments.tagret: unknown argument (did you mean targets?)");
+    expect(text).not.toContain("secret-value");
   });
 });
