@@ -306,7 +306,10 @@ function expectNothingLeft(build: SlowBuild, client: RawClient): void {
   expect(client.lines.join("\n") + client.stderr).not.toContain(TOKEN);
 }
 
-describe("hilt mcp ending mid-build (a docker stand-in runs the long step)", () => {
+// Each case starts Hilt from its sources and waits for a build: slow on a loaded machine.
+describe("hilt mcp ending mid-build (a docker stand-in runs the long step)", {
+  timeout: 180_000,
+}, () => {
   it("the client disconnects (stdin closed): build cancelled, children ended, temp removed, exit 0", async () => {
     const build = slowBuild();
     build.env.NPM_TOKEN = TOKEN;

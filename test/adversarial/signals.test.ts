@@ -42,7 +42,10 @@ function expectCleanEnd(
   expect(out.stdout + out.stderr).not.toContain(TOKEN);
 }
 
-describe("signals during a build (a docker stand-in runs the long step)", () => {
+// Each case starts Hilt from its sources and waits for a build: slow on a loaded machine.
+describe("signals during a build (a docker stand-in runs the long step)", {
+  timeout: 180_000,
+}, () => {
   it.each([["SIGINT"], ["SIGTERM"], ["SIGHUP"]] as const)(
     "%s: exit 130, the partial JSON, children ended, temporary files removed",
     async (signal) => {
@@ -102,7 +105,10 @@ describe("signals during a build (a docker stand-in runs the long step)", () => 
   });
 });
 
-describe("what builds receive (item 4: credentials reaching untrusted code)", () => {
+// Each case starts Hilt from its sources and waits for a build: slow on a loaded machine.
+describe("what builds receive (item 4: credentials reaching untrusted code)", {
+  timeout: 180_000,
+}, () => {
   const service = {
     "app/package.json": JSON.stringify({
       name: "app",

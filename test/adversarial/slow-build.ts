@@ -89,7 +89,7 @@ export function sleepers(mark: string): string[] {
     .filter(Boolean);
 }
 
-export async function until(check: () => boolean, tries = 600): Promise<void> {
+export async function until(check: () => boolean, tries = 1200): Promise<void> {
   for (let i = 0; i < tries && !check(); i++) await new Promise((r) => setTimeout(r, 100));
   expect(check()).toBe(true);
 }
