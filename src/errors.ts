@@ -24,6 +24,7 @@ const ERROR_CODES = {
   PARENT_FAILED: ExitCode.buildFailed,
   TAG_FAILED: ExitCode.buildFailed,
   SIZE_BUDGET_EXCEEDED: ExitCode.buildFailed,
+  PLATFORM_MISSING: ExitCode.buildFailed,
   // the caller's arguments or the repository handed to Hilt
   USAGE: ExitCode.usage,
   INVALID_ARGUMENT: ExitCode.usage,
@@ -31,6 +32,7 @@ const ERROR_CODES = {
   UNKNOWN_WAVE: ExitCode.usage,
   INVALID_PUSH_TARGET: ExitCode.usage,
   PLATFORM_UNSUPPORTED: ExitCode.usage,
+  BUILDER_NOT_FOUND: ExitCode.usage,
   NO_SERVICES: ExitCode.usage,
   NO_CLIENT_SERVER_PAIR: ExitCode.usage,
   NOT_A_DIRECTORY: ExitCode.usage,
