@@ -9,7 +9,7 @@ import type { EngineChoice } from "../engine/select.js";
 import { ExitCode, HiltError, toHiltError } from "../errors.js";
 import { toBake } from "../export/bake.js";
 import { toMatrix } from "../export/matrix.js";
-import { readRegularFile } from "../fs/untrusted.js";
+import { readRegularFile, realRoot } from "../fs/untrusted.js";
 import { generate, writeGenerated } from "../generate/generate.js";
 import { formatDiagnostic } from "../model/diagnostics.js";
 import type { BuildGraph } from "../plan/plan-schema.js";
@@ -492,12 +492,18 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       "after",
       '\nExamples:\n  claude mcp add hilt -- npx hilt mcp\n  {"mcpServers": {"hilt": {"command": "npx", "args": ["hilt", "mcp"]}}}',
     )
+    .option(
+      "--workspace <dir>",
+      "the only folder clients may name (paths, roots, catalogs); default: the working directory",
+    )
     .action(
-      act(async () => {
+      act(async (flags: { workspace?: string }) => {
+        // Resolved now: a missing or unreadable workspace is a usage error before serving.
+        const workspace = realRoot(flags.workspace ?? ".");
         // Loaded here: the MCP SDK costs every other command's start-up time.
         const { serveStdio } = await import("../mcp/server.js");
         // 0 after the client disconnected, 130 after a signal (calls cancelled, cleaned up).
-        return serveStdio(hiltVersion());
+        return serveStdio(hiltVersion(), workspace);
       }),
     );
 

@@ -19,6 +19,7 @@ import {
 import { resolveRuntimeImage } from "../runtime/resolve-image.js";
 import { readableIssues } from "./readable-issues.js";
 import { LineTransport } from "./stdio.js";
+import { confineToWorkspace } from "./workspace.js";
 
 type Json = Record<string, unknown>;
 
@@ -156,7 +157,7 @@ export interface HiltMcpServer {
 }
 
 /** Hilt as MCP tools; the tools call the same library as the CLI. */
-export function createMcpServer(version: string): HiltMcpServer {
+export function createMcpServer(version: string, workspace: string): HiltMcpServer {
   const server = new Server({ name: "hilt", version }, { capabilities: { tools: {} } });
   const inFlight = new Set<Promise<unknown>>();
 
@@ -192,7 +193,7 @@ export function createMcpServer(version: string): HiltMcpServer {
       notify: (n) => extra.sendNotification(n as never),
     };
     const call = Promise.resolve()
-      .then(() => t.run(checked, context))
+      .then(() => t.run(confineToWorkspace(workspace, checked), context))
       .then(reply, failure);
     inFlight.add(call);
     try {
@@ -218,8 +219,8 @@ const IDLE_DEADLINE_MS = 60_000;
  * call in flight is cancelled (children ended, temporary files removed) before it returns:
  * 0 after a disconnect, 130 after a signal.
  */
-export async function serveStdio(version: string): Promise<number> {
-  const { server, idle } = createMcpServer(version);
+export async function serveStdio(version: string, workspace: string): Promise<number> {
+  const { server, idle } = createMcpServer(version, workspace);
   // stdout is the protocol channel: a client that closed it (EPIPE) has disconnected, which
   // cancels its calls and lets their cleanup run; the CLI's "exit at once on EPIPE" must not.
   process.stdout.removeAllListeners("error");

@@ -266,12 +266,12 @@ describe("hilt mcp against protocol abuse (one server, many bad messages)", () =
     const reply = await client.call(25, "plan", { catalog: "../../../../../../etc/passwd" });
     const error = toolError(reply);
     expect(JSON.stringify(reply)).not.toMatch(/root:x:0:0/);
-    expect(error.code).not.toBe("INTERNAL");
+    expect(error.code).toBe("PATH_OUTSIDE_ROOT");
   });
 
   it("a root that does not exist: a coded tool error", async () => {
     const error = toolError(await client.call(26, "plan", { root: "/nonexistent/hilt-root" }));
-    expect(error.code).not.toBe("INTERNAL");
+    expect(error.code).toBe("PATH_OUTSIDE_ROOT");
   });
 
   it("a NUL byte in a path: a coded tool error, not a crash", async () => {
