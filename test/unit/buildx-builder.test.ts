@@ -5,6 +5,7 @@ import {
   type BuilderInfo,
   type BuilderNeeds,
   chooseBuilder,
+  discoverBuilder,
   parseBuildxLs,
 } from "../../src/engine/docker/builder.js";
 import { HiltError } from "../../src/errors.js";
@@ -214,5 +215,31 @@ describe("chooseBuilder", () => {
       });
       expect(choice).toMatchObject({ name: "hilt-fixture-inactive", driver: "docker-container" });
     });
+  });
+});
+
+describe("discoverBuilder", () => {
+  const answer = (exitCode: number, stdout: string) => async (args: string[]) => {
+    expect(args).toEqual(["buildx", "ls"]);
+    return { exitCode, stdout, stderr: "" };
+  };
+
+  it("chooses from what `docker buildx ls` printed", async () => {
+    const choice = await discoverBuilder(answer(0, fixture("ls-default-current")), {
+      platforms: BOTH,
+      exportedCache: false,
+    });
+    expect(choice?.name).toBe("hilt-buildkit");
+  });
+
+  it("a failing `buildx ls` leaves a simple build on the current builder", async () => {
+    const needs = { platforms: ["linux/amd64"], exportedCache: false };
+    await expect(discoverBuilder(answer(1, ""), needs)).resolves.toBeUndefined();
+  });
+
+  it("…and refuses what needs another builder", async () => {
+    await expect(
+      discoverBuilder(answer(1, ""), { platforms: BOTH, exportedCache: false }),
+    ).rejects.toMatchObject({ code: "PLATFORM_UNSUPPORTED" });
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkBasePlatforms } from "../../src/app/base-platforms.js";
+import { producedPlatforms } from "../../src/engine/produced-platforms.js";
 import { HiltError } from "../../src/errors.js";
 import type { Manifest } from "../../src/registry/client.js";
 import { indexPlatforms, missingPlatforms } from "../../src/registry/platforms.js";
@@ -71,8 +72,8 @@ images:
     from: "127.0.0.1:5000/library/debian:bookworm-slim"
 `;
   const digests = {
-    "127.0.0.1:5000/multiarch/debian:bookworm-slim": "sha256:" + "a".repeat(64),
-    "127.0.0.1:5000/library/debian:bookworm-slim": "sha256:" + "b".repeat(64),
+    "127.0.0.1:5000/multiarch/debian:bookworm-slim": `sha256:${"a".repeat(64)}`,
+    "127.0.0.1:5000/library/debian:bookworm-slim": `sha256:${"b".repeat(64)}`,
   };
   const manifests: Record<string, Manifest> = {
     [`127.0.0.1:5000/multiarch/debian@${digests["127.0.0.1:5000/multiarch/debian:bookworm-slim"]}`]:
@@ -170,5 +171,62 @@ images:
     });
     const { unchecked } = await checkBasePlatforms(pinned.nodes, { clientFor: failing });
     expect(Object.values(unchecked)).toEqual(["127.0.0.1:5000 did not answer: REGISTRY_TIMEOUT"]);
+  });
+});
+
+describe("producedPlatforms", () => {
+  const image = {
+    name: "leaf",
+    repository: "127.0.0.1:5000/ns/leaf",
+    digest: `sha256:${"c".repeat(64)}`,
+    platforms: ["linux/amd64", "linux/arm64"],
+  };
+  const answering = (manifest: Manifest | undefined) => ({ getManifest: async () => manifest });
+
+  it("an index with both platforms: both, read from the registry", async () => {
+    const registry = answering({
+      digest: image.digest,
+      mediaType: OCI_INDEX,
+      body: fixture("index-oci-with-attestations"),
+    });
+    await expect(producedPlatforms(registry, image)).resolves.toEqual([
+      "linux/amd64",
+      "linux/arm64",
+    ]);
+  });
+
+  it("an index lacking one is PLATFORM_MISSING (a build failure), naming it", async () => {
+    const body = JSON.stringify({
+      mediaType: OCI_INDEX,
+      manifests: [{ platform: { os: "linux", architecture: "amd64" } }],
+    });
+    const registry = answering({
+      digest: image.digest,
+      mediaType: OCI_INDEX,
+      body: Buffer.from(body),
+    });
+    const error = await producedPlatforms(registry, image).catch((e: HiltError) => e);
+    expect(error).toBeInstanceOf(HiltError);
+    expect((error as HiltError).code).toBe("PLATFORM_MISSING");
+    expect((error as HiltError).exitCode).toBe(1);
+    expect((error as HiltError).message).toContain("has no linux/arm64 (it has linux/amd64)");
+  });
+
+  it("a single manifest is the one platform asked, and not two", async () => {
+    const single = answering({
+      digest: image.digest,
+      mediaType: DOCKER_MANIFEST,
+      body: fixture("manifest-docker-single"),
+    });
+    await expect(
+      producedPlatforms(single, { ...image, platforms: ["linux/amd64"] }),
+    ).resolves.toEqual(["linux/amd64"]);
+    const error = await producedPlatforms(single, image).catch((e: HiltError) => e);
+    expect((error as HiltError).code).toBe("PLATFORM_MISSING");
+  });
+
+  it("no manifest after the push is PLATFORM_MISSING", async () => {
+    const error = await producedPlatforms(answering(undefined), image).catch((e: HiltError) => e);
+    expect((error as HiltError).code).toBe("PLATFORM_MISSING");
   });
 });

@@ -204,3 +204,16 @@ export function chooseBuilder(
     },
   );
 }
+
+/** Runs `docker buildx ls` through the process seam and chooses. */
+export async function discoverBuilder(
+  run: (args: string[]) => Promise<{ exitCode: number | null; stdout: string; stderr: string }>,
+  needs: BuilderNeeds,
+): Promise<BuilderChoice | undefined> {
+  const listed = await run(["buildx", "ls"]);
+  const builders = listed.exitCode === 0 ? parseBuildxLs(listed.stdout) : [];
+  // buildx could not list its builders: the current one is all there is, if it is enough.
+  const trivial = !needs.requested && !needs.exportedCache && new Set(needs.platforms).size <= 1;
+  if (builders.length === 0 && trivial) return undefined;
+  return chooseBuilder(builders, needs);
+}
