@@ -112,7 +112,7 @@ export function diskRepo(rootInput: string): RepoView {
       if (listCache.has(dir)) return listCache.get(dir);
       let listing: DirListing | undefined;
       try {
-        if (!isLexicallyInside(dir)) throw new Error("outside");
+        if (!isLexicallyInside(dir) || !isSafeName(dir)) throw new Error("outside or unsafe");
         const full = path.join(realRoot, dir);
         // A folder reached through a link is not listed: its real path must be its own path.
         if (realpathSync(full) !== full) throw new Error("through a link");
@@ -160,8 +160,11 @@ export function diskRepo(rootInput: string): RepoView {
       if (readCache.has(file)) return readCache.get(file);
       let text: string | undefined;
       try {
-        const real = isLexicallyInside(file) ? realpathSync(path.join(realRoot, file)) : "";
-        if (!insideReal(real)) warn(file, `${file}: leads outside the repository; not read`);
+        const plain = isLexicallyInside(file) && isSafeName(file);
+        const real = plain ? realpathSync(path.join(realRoot, file)) : "";
+        if (!plain)
+          warn(file, `${JSON.stringify(file)}: outside the repository or unsafe; not read`);
+        else if (!insideReal(real)) warn(file, `${file}: leads outside the repository; not read`);
         else text = readRegularFile(real, { display: file, maxBytes: MAX_READ }).toString("utf8");
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;

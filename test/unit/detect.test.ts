@@ -384,4 +384,10 @@ describe("compose files leaving the repository", () => {
     expect(result.services[0]?.dockerfile).toBeUndefined();
     expect(result.warnings.join("\n")).toMatch(/api\/Dockerfile is not a readable regular file/);
   });
+
+  it("does not take a literal workspace folder whose name holds a newline", () => {
+    const dir = tempRepo({ "apps/x\ny/package.json": express });
+    writeFileSync(path.join(dir, "package.json"), pkg({ workspaces: ["apps/x\ny"] }));
+    expect(detect(dir).services).toEqual([]);
+  });
 });
