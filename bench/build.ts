@@ -1,7 +1,11 @@
 // Prints, for the end-to-end test catalog (3 levels, 4 leaves): the cold build's wall time against
 // the sum of per-image times (parallel speed-up) and the critical path; the no-change rebuild as a
 // ratio of the cold one; and the same graph built by `docker buildx bake` from `hilt export bake`.
-// Needs the end-to-end environment: eval "$(bash test/env/up.sh)".
+// With a BuildKit builder (HILT_E2E_BUILDER) and the amd64+arm64 base
+// (HILT_E2E_MULTIARCH_BASE_IMAGE): the same graph for linux/amd64 + linux/arm64, cold and
+// unchanged, against the single-platform cold build.
+// Needs the end-to-end environment: eval "$(bash test/env/up.sh)". HILT_BENCH_SOURCES=1 runs the
+// CLI from the sources (tsx) instead of the bundle bin/hilt.js runs.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +14,7 @@ import { performance } from "node:perf_hooks";
 import { criticalPath } from "../src/plan/graph.js";
 import { type HiltResult, resultSchema } from "../src/report/result-schema.js";
 import { conformanceCatalog } from "../test/e2e/catalog-fixture.js";
+import { NODE_ARGS } from "../test/helpers/cli.js";
 
 const registry = process.env.HILT_E2E_REGISTRY;
 const base = process.env.HILT_E2E_BASE_IMAGE;
@@ -18,13 +23,19 @@ if (!registry || !base) {
   process.exit(2);
 }
 const bin = path.resolve(import.meta.dirname, "../bin/hilt.js");
+const entry = process.env.HILT_BENCH_SOURCES ? NODE_ARGS : [bin];
+const builder = process.env.HILT_E2E_BUILDER;
+const multiarch = process.env.HILT_E2E_MULTIARCH_BASE_IMAGE;
 const repo = mkdtempSync(path.join(tmpdir(), "hilt-bench-build-"));
 const nonce = () => Math.random().toString(36).slice(2);
 const common = ["--base-image", `debian:bookworm-slim=${base}`, "--platform", "linux/amd64"];
 
 function hilt(args: string[]): { wallMs: number; json: HiltResult; stdout: string } {
   const start = performance.now();
-  const run = spawnSync(process.execPath, [bin, ...args], { cwd: repo, encoding: "utf8" });
+  const run = spawnSync(process.execPath, [...entry, ...args], {
+    cwd: repo,
+    encoding: "utf8",
+  });
   const wallMs = performance.now() - start;
   if (run.status !== 0) throw new Error(run.stderr);
   const json = args.includes("--json")
@@ -68,4 +79,37 @@ console.log(
   `no-change rebuild               ${s(warm.json.durationMs)}  (${((100 * warm.json.durationMs) / cold.json.durationMs).toFixed(1)}% of cold; process wall ${s(warm.wallMs)})`,
 );
 console.log(`docker buildx bake, same graph  ${s(bakeMs)}`);
+
+if (builder && multiarch) {
+  // The same graph for two platforms on the BuildKit builder; arm64 runs under QEMU.
+  const multi = [
+    "--base-image",
+    `debian:bookworm-slim=${multiarch}`,
+    "--platform",
+    "linux/amd64,linux/arm64",
+    "--builder",
+    builder,
+  ];
+  const single = [...multi.slice(0, 2), "--platform", "linux/amd64", "--builder", builder];
+  writeFileSync(path.join(repo, "catalog.yaml"), conformanceCatalog({ nonce: nonce() }));
+  const one = hilt([
+    "build-all",
+    "--json",
+    "--push",
+    `${registry}/bench-one-${nonce()}`,
+    ...single,
+  ]);
+  writeFileSync(path.join(repo, "catalog.yaml"), conformanceCatalog({ nonce: nonce() }));
+  const multiPush = `${registry}/bench-multi-${nonce()}`;
+  const two = hilt(["build-all", "--json", "--push", multiPush, ...multi]);
+  const twoWarm = hilt(["build-all", "--json", "--push", multiPush, ...multi]);
+  console.log(`\nbuilder ${builder} (registry layer cache on)`);
+  console.log(`cold build, linux/amd64         ${s(one.wallMs)} (process wall)`);
+  console.log(
+    `cold build, amd64 + arm64       ${s(two.wallMs)}  (×${(two.wallMs / one.wallMs).toFixed(2)} of one platform on this builder; ×${(two.wallMs / cold.wallMs).toFixed(2)} of the docker-driver cold build)`,
+  );
+  console.log(
+    `no-change rerun, amd64 + arm64  ${s(twoWarm.wallMs)}  (${((100 * twoWarm.wallMs) / two.wallMs).toFixed(1)}% of its cold build, process wall)`,
+  );
+}
 rmSync(repo, { recursive: true, force: true });
