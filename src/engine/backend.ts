@@ -35,6 +35,8 @@ export interface BuildOutput {
 /** One interface for every engine; the conformance suite runs against each. */
 export interface Backend {
   readonly name: "docker" | "dagger";
+  /** The buildx builder preflight chose (docker backend), for the log and the result. */
+  readonly builder?: string | undefined;
   /** Fails fast, with a code and a hint, when the engine or a needed feature is missing. */
   preflight(nodes: readonly PlanNode[]): Promise<void>;
   build(request: BuildRequest): Promise<BuildOutput>;

@@ -1,6 +1,14 @@
 /** Progress events, written as NDJSON on stderr by --events; stdout stays the result. */
 export type BuildEvent =
-  | { event: "run-started"; images: number; engine: string; push: string; time: string }
+  | {
+      event: "run-started";
+      images: number;
+      engine: string;
+      /** The buildx builder, when the docker backend chose one. */
+      builder?: string;
+      push: string;
+      time: string;
+    }
   | { event: "queued"; image: string; wave: number; time: string }
   | { event: "started"; image: string; time: string }
   | {

@@ -15,7 +15,11 @@ export const imageResultSchema = z.object({
   status: z.enum(["built", "cached", "skipped", "failed"]),
   refs: z.array(z.string()).describe("Every ref pushed (or tagged locally), immutable first."),
   digest: z.string().nullable().describe("Manifest digest as the registry reports it."),
-  platforms: z.array(z.string()),
+  platforms: z
+    .array(z.string())
+    .describe(
+      "Platforms of the image: as pushed (read back from the registry) when it was pushed.",
+    ),
   parents: z.array(z.string()),
   durationMs: z.number().nonnegative(),
   error: errorInfoSchema.nullable(),
@@ -26,6 +30,10 @@ export const resultSchema = z.object({
   kind: z.literal("hilt.result"),
   ok: z.boolean(),
   engine: z.enum(["dagger", "docker", "none"]).describe("Backend that ran the builds."),
+  builder: z
+    .string()
+    .optional()
+    .describe("The buildx builder the docker backend built on, when it chose one."),
   push: z.string(),
   images: z.array(imageResultSchema),
   client: z

@@ -10,6 +10,8 @@ export interface NodeDone {
   ref: string;
   durationMs: number;
   aliases: string[];
+  /** The platforms the pushed image holds, read back from the registry. */
+  platforms?: string[];
 }
 
 /** The lines of a failing build's log kept in the result: enough to see the failing step. */
@@ -25,6 +27,7 @@ function logTail(error: HiltError): string | undefined {
 export function assembleResult(input: {
   graph: BuildGraph;
   engine: HiltResult["engine"];
+  builder?: string;
   outcomes: ReadonlyMap<string, NodeOutcome<NodeDone>>;
   /** How long each failed image ran before failing. */
   failedAfterMs: ReadonlyMap<string, number>;
@@ -46,6 +49,7 @@ export function assembleResult(input: {
       return {
         ...base,
         status: v.status,
+        ...(v.platforms ? { platforms: v.platforms } : {}),
         refs: [...node.refs.immutable, ...v.aliases],
         digest: v.digest || null,
         durationMs: v.durationMs,
@@ -99,6 +103,7 @@ export function assembleResult(input: {
     kind: "hilt.result",
     ok,
     engine: input.engine,
+    ...(input.builder ? { builder: input.builder } : {}),
     push: graph.push,
     images,
     ...serviceKeys(graph, images),
