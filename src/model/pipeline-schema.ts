@@ -90,6 +90,12 @@ export const pipelineSchema = z
       .record(externalReference, externalReference)
       .default({})
       .describe("Replace external base images: {debian:bookworm-slim: registry.local/debian:12}."),
+    buildSecrets: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Trust the sources' repositories: their builds get the npm/pip token and run install scripts. Off by default: detected repositories are untrusted.",
+      ),
   })
   .describe("Hilt pipeline: a named run of builds.");
 export type Pipeline = z.infer<typeof pipelineSchema>;
