@@ -167,7 +167,7 @@ describe("one buildx argv", () => {
     let ran: string[] = [];
     const backend = new DockerBackend({
       run: async (request) => {
-        ran = request.args;
+        ran = [...request.args];
         return { exitCode: 1, signal: null, stdout: "", stderr: "ERROR: stop here" };
       },
     });
