@@ -1,76 +1,34 @@
-import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { Writable } from "node:stream";
 import type { Client, Container, Directory } from "@dagger.io/dagger";
-import { ExitCode, HiltError } from "../../errors.js";
-import type { Step } from "../../model/catalog-schema.js";
+import { HiltError } from "../../errors.js";
+import { parseReference } from "../../model/oci.js";
 import type { PlanNode } from "../../plan/plan-schema.js";
 import type { Credentials } from "../../registry/credentials.js";
 import { PARENT_ARG, withBaseImages } from "../../render/dockerfile.js";
-import { SECRET_MOUNTS } from "../../render/secret-mounts.js";
-import type { Backend, BuildOutput, BuildRequest, BuildSecrets } from "../backend.js";
+import type { Backend, BuildOutput, BuildRequest } from "../backend.js";
 import { dockerfileText } from "../dockerfile-text.js";
-import { findDaggerCli, hasDaggerSession } from "./locate.js";
+import { interrupted, readableFailure } from "./errors.js";
+import { LocalStore } from "./local-store.js";
+import { type DaggerSession, openSession } from "./session.js";
+import {
+  applyStep,
+  daggerSecrets,
+  describeStep,
+  NO_CACHE_VAR,
+  stepCommand,
+  withNoCacheArg,
+} from "./steps.js";
 
 type Env = Record<string, string | undefined>;
 
-function unavailable(message: string, cause?: unknown): HiltError {
-  return new HiltError("ENGINE_UNAVAILABLE", message, {
-    exitCode: ExitCode.engineUnavailable,
-    cause,
-    hint: "run inside `dagger run`, put the dagger CLI on PATH (or set HILT_DAGGER_BIN) with an engine it can reach, or use --engine docker",
+/** Rejects as soon as `signal` aborts; never resolves otherwise. */
+function aborted(signal: AbortSignal, image: string): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(interrupted(image));
+    signal.addEventListener("abort", () => reject(interrupted(image)), { once: true });
   });
-}
-
-/** Catalog steps as native Dagger calls on the parent container. */
-function applyStep(
-  client: Client,
-  container: Container,
-  step: Step,
-  context: Directory | undefined,
-  secrets: BuildSecrets,
-): Container {
-  const sh = (script: string) => container.withExec(["sh", "-c", script]);
-  if (step.apt) {
-    return container
-      .withEnvVariable("DEBIAN_FRONTEND", "noninteractive")
-      .withExec([
-        "sh",
-        "-c",
-        `apt-get update && apt-get install -y --no-install-recommends ${step.apt.join(" ")} && rm -rf /var/lib/apt/lists/*`,
-      ])
-      .withoutEnvVariable("DEBIAN_FRONTEND");
-  }
-  if (step.env)
-    return Object.entries(step.env).reduce(
-      (c, [k, v]) => c.withEnvVariable(k, v, { expand: true }),
-      container,
-    );
-  if (step.run !== undefined) return sh(Array.isArray(step.run) ? step.run.join(" && ") : step.run);
-  const withSecrets = (c: Container, target: string, file: string | undefined, name: string) =>
-    file ? c.withMountedSecret(target, client.setSecret(name, readFileSync(file, "utf8"))) : c;
-  if (step.npm) {
-    let c = withSecrets(container, SECRET_MOUNTS.npmrc.target, secrets.npmrc, "hilt-npmrc");
-    c = withSecrets(c, SECRET_MOUNTS.ca.target, secrets.ca, "hilt-ca");
-    return c
-      .withMountedCache("/root/.npm", client.cacheVolume("hilt-npm"))
-      .withExec(["npm", "install", "-g", "--no-fund", "--no-audit", ...step.npm]);
-  }
-  if (step.pip) {
-    let c = withSecrets(container, SECRET_MOUNTS.pipconf.target, secrets.pipconf, "hilt-pipconf");
-    c = withSecrets(c, SECRET_MOUNTS.ca.target, secrets.ca, "hilt-ca");
-    return c
-      .withMountedCache("/root/.cache/pip", client.cacheVolume("hilt-pip"))
-      .withEnvVariable("PIP_BREAK_SYSTEM_PACKAGES", "1")
-      .withExec(["pip", "install", ...step.pip]);
-  }
-  if (step.copy && context) {
-    const owner = step.copy.chown ? { owner: step.copy.chown } : {};
-    return container.withDirectory(step.copy.dest, context.directory(step.copy.src), owner);
-  }
-  if (step.workdir) return container.withWorkdir(step.workdir);
-  if (step.user) return container.withUser(step.user);
-  return container;
 }
 
 /**
@@ -79,11 +37,11 @@ function applyStep(
  */
 export class DaggerBackend implements Backend {
   readonly name = "dagger" as const;
-  private client: Client | undefined;
-  private closeSession: (() => void) | undefined;
-  private session: Promise<void> | undefined;
+  private session: DaggerSession | undefined;
   /** Built containers by image and platform: children start from these, in this session. */
   private readonly containers = new Map<string, Map<string, Container>>();
+  /** Local builds land in the Docker image store (see LocalStore). */
+  private readonly local: LocalStore;
 
   constructor(
     private readonly options: {
@@ -92,8 +50,13 @@ export class DaggerBackend implements Backend {
       logOutput?: Writable;
       /** Inside a module call: the repository as a Directory, read instead of the host. */
       source?: Directory;
+      /** An open session (tests, the module): used as is, never closed here. */
+      session?: DaggerSession;
+      local?: LocalStore;
     } = {},
-  ) {}
+  ) {
+    this.local = options.local ?? new LocalStore(options.env ?? process.env);
+  }
 
   /** A folder of the run's checkout as a Directory: from the module's source, else the host. */
   private directory(client: Client, root: string, absolute: string): Directory {
@@ -104,130 +67,194 @@ export class DaggerBackend implements Backend {
   }
 
   async preflight(_nodes: readonly PlanNode[]): Promise<void> {
-    const env = this.options.env ?? process.env;
-    if (!hasDaggerSession(env)) {
-      const cli = findDaggerCli(env);
-      if (!cli)
-        throw unavailable(
-          "no Dagger engine: not inside `dagger run`, and no dagger CLI on PATH or in HILT_DAGGER_BIN",
-        );
-      process.env._EXPERIMENTAL_DAGGER_CLI_BIN = cli;
-      process.env.DO_NOT_TRACK ??= "1";
-      process.env.DAGGER_NO_UPDATE_CHECK ??= "1";
-    }
-    const { connect } = await import("@dagger.io/dagger");
-    this.client = await new Promise<Client>((resolve, reject) => {
-      const held = new Promise<void>((release) => {
-        this.closeSession = release;
-      });
-      this.session = connect(
-        async (client) => {
-          resolve(client);
-          await held;
-        },
-        { LogOutput: this.options.logOutput ?? process.stderr },
-      ).catch((error: unknown) => {
-        reject(unavailable(`could not start a Dagger session: ${(error as Error).message}`, error));
-      });
-    });
+    if (this.session) return;
+    this.session =
+      this.options.session ??
+      (await openSession(this.options.env ?? process.env, {
+        ...(this.options.logOutput ? { logOutput: this.options.logOutput } : {}),
+      }));
   }
 
-  private requireClient(): Client {
-    if (!this.client) throw new HiltError("INTERNAL", "dagger backend used before preflight");
-    return this.client;
+  private requireSession(): DaggerSession {
+    if (!this.session) throw new HiltError("INTERNAL", "dagger backend used before preflight");
+    return this.session;
+  }
+
+  /** What a steps image starts from on one platform. */
+  private async base(client: Client, request: BuildRequest, platform: string): Promise<Container> {
+    const { node } = request;
+    const parent = node.from.type === "image" ? this.containers.get(node.from.name) : undefined;
+    const fromSession = parent?.get(platform);
+    if (fromSession) return fromSession;
+    // A parent cached in the local store (a rerun): the engine cannot pull it by name.
+    if (!request.push && node.from.type === "image") {
+      const tarball = await this.local.save(request.baseRef);
+      if (tarball)
+        return client
+          .container({ platform: platform as never })
+          .import_(client.host().file(tarball));
+    }
+    return client.container({ platform: platform as never }).from(request.baseRef);
+  }
+
+  private variant(
+    client: Client,
+    request: BuildRequest,
+    platform: string,
+    base: Container | undefined,
+    nonce: string | undefined,
+  ): Container {
+    const { node } = request;
+    const secrets = daggerSecrets(client, request.secrets);
+    let container: Container;
+    if (node.build.type === "dockerfile") {
+      // The Dockerfile goes into the context under a fixed name: generated ones live outside it.
+      const dockerfile = ".hilt.Dockerfile";
+      // Dagger's dockerBuild has no named build contexts: base-image replacements (mapping,
+      // pinned digests) are written into the FROM lines instead.
+      let text = withBaseImages(dockerfileText(node.build, request.root), {
+        ...node.build.baseContexts,
+      });
+      if (nonce) text = withNoCacheArg(text);
+      const buildArgs = Object.entries({
+        ...node.build.buildArgs,
+        [PARENT_ARG]: request.baseRef,
+        SOURCE_DATE_EPOCH: String(request.sourceDateEpoch),
+        ...(nonce ? { [NO_CACHE_VAR]: nonce } : {}),
+      }).map(([name, value]) => ({ name, value }));
+      const context = this.directory(
+        client,
+        request.root,
+        path.resolve(request.root, node.build.context),
+      ).withNewFile(dockerfile, text);
+      container = context.dockerBuild({
+        dockerfile,
+        platform: platform as never,
+        buildArgs,
+        secrets: Object.values(secrets),
+        ...(node.build.target ? { target: node.build.target } : {}),
+      });
+    } else {
+      const context = node.build.context
+        ? this.directory(client, request.root, path.resolve(request.root, node.build.context))
+        : undefined;
+      const start = nonce
+        ? (base as Container).withEnvVariable(NO_CACHE_VAR, nonce)
+        : (base as Container);
+      container = node.build.steps.reduce(
+        (c, step, i) => applyStep(client, c, step, i, context, secrets),
+        start,
+      );
+      if (nonce) container = container.withoutEnvVariable(NO_CACHE_VAR);
+    }
+    for (const [k, v] of Object.entries(node.labels)) container = container.withLabel(k, v);
+    if (node.entrypoint) container = container.withEntrypoint(node.entrypoint);
+    if (node.cmd) container = container.withDefaultArgs(node.cmd);
+    return container;
+  }
+
+  private describeCommand(node: PlanNode, cmd: readonly string[]): string | undefined {
+    if (node.build.type !== "steps") return undefined;
+    const index = node.build.steps.findIndex(
+      (s) => JSON.stringify(stepCommand(s)) === JSON.stringify(cmd),
+    );
+    const step = node.build.steps[index];
+    return step ? describeStep(step, index) : undefined;
   }
 
   async build(request: BuildRequest): Promise<BuildOutput> {
-    const client = this.requireClient();
-    const { node } = request;
-    const parents = node.from.type === "image" ? this.containers.get(node.from.name) : undefined;
-    const variants: Container[] = [];
-    for (const platform of node.platforms) {
-      let container: Container;
-      if (node.build.type === "dockerfile") {
-        // The Dockerfile goes into the context under a fixed name: generated ones live outside it.
-        const dockerfile = ".hilt.Dockerfile";
-        // Dagger's dockerBuild has no named build contexts: base-image replacements (mapping,
-        // pinned digests) are written into the FROM lines instead.
-        const text = withBaseImages(dockerfileText(node.build, request.root), {
-          ...node.build.baseContexts,
-        });
-        const buildArgs = Object.entries({
-          ...node.build.buildArgs,
-          [PARENT_ARG]: request.baseRef,
-        }).map(([name, value]) => ({ name, value }));
-        const context = this.directory(
-          client,
-          request.root,
-          path.resolve(request.root, node.build.context),
-        ).withNewFile(dockerfile, text);
-        container = context.dockerBuild({
-          dockerfile,
-          platform: platform as never,
-          buildArgs,
-          ...(node.build.target ? { target: node.build.target } : {}),
-        });
-      } else {
-        const base =
-          parents?.get(platform) ??
-          client.container({ platform: platform as never }).from(request.baseRef);
-        const context = node.build.context
-          ? this.directory(client, request.root, path.resolve(request.root, node.build.context))
-          : undefined;
-        container = node.build.steps.reduce(
-          (c, step) => applyStep(client, c, step, context, request.secrets),
-          base,
-        );
-      }
-      for (const [k, v] of Object.entries(node.labels)) container = container.withLabel(k, v);
-      if (node.entrypoint) container = container.withEntrypoint(node.entrypoint);
-      if (node.cmd) container = container.withDefaultArgs(node.cmd);
-      variants.push(container);
-    }
-    this.containers.set(
-      node.name,
-      new Map(node.platforms.map((p, i) => [p, variants[i] as Container])),
-    );
-    const first = variants[0];
-    if (!first) throw new HiltError("BUILD_FAILED", `${node.name} has no platform to build`);
+    const session = this.requireSession();
+    const { client } = session;
+    const { node, signal } = request;
+    const stop = aborted(signal, node.name);
+    stop.catch(() => {});
     try {
-      if (!request.push) {
-        await Promise.all(variants.map((v) => v.sync()));
-        return { digest: "", ref: `${node.repository}:${node.contentTag}` };
-      }
-      let publisher = client.container();
-      const host = node.repository.split("/")[0] ?? "";
-      const credentials = this.options.credentials?.get(host);
-      if (credentials)
-        publisher = publisher.withRegistryAuth(
-          host,
-          credentials.username,
-          client.setSecret(`hilt-registry-${host}`, credentials.password),
+      if (signal.aborted) throw interrupted(node.name);
+      if (!request.push && node.platforms.length > 1)
+        throw new HiltError(
+          "PLATFORM_UNSUPPORTED",
+          `${node.name}: a local build holds one platform, not ${node.platforms.join(", ")}`,
+          { hint: "push multi-platform images (--push), or pass one --platform" },
         );
-      let digestRef = "";
-      for (const tag of request.tags) {
-        digestRef = await publisher.publish(tag, { platformVariants: variants });
+      if (!request.push && node.build.type === "dockerfile" && node.from.type === "image")
+        throw new HiltError(
+          "BUILD_FAILED",
+          `${node.name}: a Dockerfile image whose parent (${node.from.name}) is a catalog image needs --push under the dagger backend`,
+          {
+            hint: "Dagger's dockerBuild starts only from an image a registry serves: push the run (--push), or use --engine docker",
+          },
+        );
+      const nonce = request.noCache ? randomBytes(8).toString("hex") : undefined;
+      const variants: Container[] = [];
+      for (const platform of node.platforms) {
+        const base =
+          node.build.type === "steps" ? await this.base(client, request, platform) : undefined;
+        variants.push(this.variant(client, request, platform, base, nonce));
       }
-      const digest = digestRef.slice(digestRef.indexOf("@") + 1);
-      return { digest, ref: `${node.repository}@${digest}` };
-    } catch (error) {
-      throw new HiltError(
-        "BUILD_FAILED",
-        `dagger build of ${node.name} failed: ${(error as Error).message}`,
-        { cause: error },
+      const wait = <T>(work: Promise<T>) => Promise.race([work, stop, session.lost]);
+      const produced = await wait(Promise.all(variants.map((v) => v.platform())));
+      await wait(Promise.all(variants.map((v) => v.sync())));
+      this.checkPlatforms(node, produced);
+      this.containers.set(
+        node.name,
+        new Map(node.platforms.map((p, i) => [p, variants[i] as Container])),
       );
+      // Interrupted work is never pushed, nor loaded, nor reported built.
+      if (signal.aborted) throw interrupted(node.name);
+      if (!request.push)
+        return await wait(this.local.load(node, variants[0] as Container, request.tags));
+      return await wait(this.publish(client, node, variants, request.tags));
+    } catch (error) {
+      if (signal.aborted) throw interrupted(node.name);
+      throw readableFailure(node.name, error, (cmd) => this.describeCommand(node, cmd));
     }
   }
 
-  async localImage(_ref: string): Promise<string | undefined> {
-    return undefined; // the engine's cache plays this part: an unchanged local build is instant
+  /** Platform honesty: Dagger keeps a single-platform base's platform whatever was asked. */
+  private checkPlatforms(node: PlanNode, produced: readonly string[]): void {
+    const wrong = node.platforms.filter((p, i) => produced[i] !== p);
+    if (wrong.length > 0)
+      throw new HiltError(
+        "PLATFORM_MISSING",
+        `${node.name}: the engine produced ${produced.join(", ")} where ${node.platforms.join(", ")} was asked`,
+        { hint: "the base image lacks a platform: pass only the platforms it has (--platform)" },
+      );
   }
 
-  async tagLocal(_source: string, _target: string): Promise<void> {}
+  private async publish(
+    client: Client,
+    node: PlanNode,
+    variants: Container[],
+    tags: readonly string[],
+  ): Promise<BuildOutput> {
+    let publisher = client.container();
+    const parsed = parseReference(node.repository);
+    const host = (parsed.ok ? parsed.value.domain : undefined) ?? "docker.io";
+    const credentials = this.options.credentials?.get(host);
+    if (credentials)
+      publisher = publisher.withRegistryAuth(
+        host,
+        credentials.username,
+        client.setSecret(`hilt-registry-${host}`, credentials.password),
+      );
+    let digestRef = "";
+    for (const tag of tags)
+      digestRef = await publisher.publish(tag, { platformVariants: variants });
+    const digest = digestRef.slice(digestRef.indexOf("@") + 1);
+    return { digest, ref: `${node.repository}@${digest}` };
+  }
+
+  async localImage(ref: string): Promise<string | undefined> {
+    return this.local.imageId(ref);
+  }
+
+  async tagLocal(source: string, target: string): Promise<void> {
+    await this.local.tag(source, target);
+  }
 
   async close(): Promise<void> {
-    this.closeSession?.();
-    await this.session;
-    this.client = undefined;
+    await this.local.close();
+    if (this.session && this.session !== this.options.session) await this.session.close();
+    this.session = undefined;
   }
 }
