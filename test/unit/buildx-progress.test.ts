@@ -37,3 +37,17 @@ describe("cacheUse", () => {
     });
   });
 });
+
+describe("cacheUse after the builder's cache was pruned", () => {
+  it("steps whose layer came from the imported registry cache count as cached", () => {
+    // Captured from Hilt's own build of a two-platform image after `docker buildx prune -af`:
+    // amd64 shows CACHED, arm64 only the layer fetched from <repository>:buildcache.
+    const log = fixture("multiplatform-registry-cache");
+    expect(log).not.toMatch(/^#9 CACHED/m);
+    expect(cacheUse(log)).toEqual({
+      steps: 2,
+      cached: 2,
+      importedFrom: ["127.0.0.1:5000/h12dbg-12495/base:buildcache"],
+    });
+  });
+});

@@ -3,7 +3,10 @@
 export interface CacheUse {
   /** Build steps (RUN, COPY…, per platform); FROM lines are pulls, not steps. */
   steps: number;
-  /** Steps BuildKit took from a cache (its own, or an imported one). */
+  /**
+   * Steps BuildKit took from a cache: marked CACHED (its own cache), or whose layer it fetched
+   * (an imported cache: the step shows the blob download, a step that ran never does).
+   */
   cached: number;
   /** Cache refs imported without error (`--cache-from`). */
   importedFrom: string[];
@@ -11,6 +14,7 @@ export interface CacheUse {
 
 const STEP = /^#(\d+) \[[^\]]*\b\d+\/\d+\] (\S+)/;
 const CACHED = /^#(\d+) CACHED\s*$/;
+const FETCHED = /^#(\d+) sha256:[0-9a-f]{64} \S+ \/ \S+/;
 const IMPORT = /^#(\d+) importing cache manifest from (\S+)\s*$/;
 const ERROR = /^#(\d+) ERROR:/;
 
@@ -23,7 +27,7 @@ export function cacheUse(log: string): CacheUse {
   for (const line of log.split("\n")) {
     const step = STEP.exec(line);
     if (step?.[1] && step[2] !== "FROM") steps.add(step[1]);
-    const hit = CACHED.exec(line);
+    const hit = CACHED.exec(line) ?? FETCHED.exec(line);
     if (hit?.[1]) cached.add(hit[1]);
     const imported = IMPORT.exec(line);
     if (imported?.[1] && imported[2]) imports.set(imported[1], imported[2]);
