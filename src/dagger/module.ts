@@ -6,6 +6,7 @@ import { buildAll as runBuildAll } from "../app/build.js";
 import { loadProject, looksLikePath, plan as planGraph } from "../app/plan.js";
 import { detect as detectServices } from "../detect/detect.js";
 import { DaggerBackend } from "../engine/dagger/backend.js";
+import { borrowedSession } from "../engine/dagger/session.js";
 import { HiltError } from "../errors.js";
 import { toBake } from "../export/bake.js";
 import { toMatrix } from "../export/matrix.js";
@@ -161,7 +162,8 @@ export class Hilt {
         concurrency,
         buildSecrets,
         env,
-        backend: new DaggerBackend({ env, source }),
+        // The call's own session (`dag`): `source` belongs to it.
+        backend: new DaggerBackend({ env, source, session: borrowedSession(dag) }),
       });
       return JSON.stringify(result, null, 2);
     });
