@@ -14,30 +14,16 @@ export interface InstallTrust {
 
 const CA_MOUNT = "--mount=type=secret,id=ca,target=/run/secrets/hilt-ca.pem";
 
-/** Secret mounts of install steps: the full configuration only for a trusted repository. */
-export function installMounts(kind: "npm" | "pip", trust: InstallTrust): string {
-  if (!trust.trustedInstall) return CA_MOUNT;
+/**
+ * Secret mounts of install steps. What the registry secret holds is the caller's choice: Hilt
+ * passes untrusted repositories a token-free one. The configuration is never copied into a layer:
+ * BuildKit caches a step without regard to a secret's content, so a copy would outlive the
+ * secret it came from (a later build would reuse a config made without a CA, or with a token).
+ */
+export function installMounts(kind: "npm" | "pip"): string {
   return kind === "npm"
     ? `--mount=type=secret,id=npmrc,target=/root/.npmrc ${CA_MOUNT}`
     : `--mount=type=secret,id=pipconf,target=/etc/pip.conf ${CA_MOUNT}`;
-}
-
-/**
- * For an untrusted repository: a step that runs nothing from the repository copies only the
- * registry URL (without user:password) and the CA setting out of the registry secret, so the
- * install steps that do run repository code never see a token. Trusted: nothing to do.
- */
-export function registryConfig(kind: "npm" | "pip", trust: InstallTrust): string[] {
-  if (trust.trustedInstall) return [];
-  const [id, target, keep] =
-    kind === "npm"
-      ? ["npmrc", "/root/.npmrc", "\\(registry\\|cafile\\) *="]
-      : ["pipconf", "/etc/pip.conf", "\\[global\\]\\|\\(index-url\\|cert\\) *="];
-  return [
-    "# Untrusted repository: the registry URL and CA only; no token reaches install steps.",
-    `RUN --mount=type=secret,id=${id},target=/run/secrets/hilt-${id} \\`,
-    `    sed -n -e 's#//[^/@]*@#//#' -e '/^\\(${keep}\\)/p' /run/secrets/hilt-${id} > ${target} 2>/dev/null || true`,
-  ];
 }
 
 export const SCRIPTS_OFF_NOTE =

@@ -32,7 +32,7 @@ export function generateForService(
   let dockerfile: string;
   if (language === "node" || language === "bun")
     dockerfile = nodeDockerfile({ service, files, command, trust });
-  else if (language === "python") dockerfile = pythonDockerfile({ service, files, command, trust });
+  else if (language === "python") dockerfile = pythonDockerfile({ service, files, command });
   else if (language === "go")
     dockerfile = goDockerfile({
       service,

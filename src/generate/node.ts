@@ -8,7 +8,6 @@ import {
   installMounts,
   majorVersion,
   plainPath,
-  registryConfig,
   SCRIPTS_OFF_NOTE,
   safePort,
   shellCmd,
@@ -42,7 +41,7 @@ export function managerCommands(
   trust: InstallTrust = {},
 ): Manager {
   const off = trust.trustedInstall ? "" : " --ignore-scripts";
-  const setupMounts = installMounts("npm", trust);
+  const setupMounts = installMounts("npm");
   const version = pin && /^\d+(\.\d+){0,2}$/.test(pin) ? pin : "9";
   switch (manager) {
     case "pnpm":
@@ -123,11 +122,7 @@ function manifests(ctx: NodeContext): { copy: string; hasLock: boolean } {
 
 /** What every stage that installs starts with: registry settings, then the tool itself. */
 function installPrelude(trust: InstallTrust, manager: Manager): string[] {
-  return [
-    ...registryConfig("npm", trust),
-    ...(trust.trustedInstall ? [] : [SCRIPTS_OFF_NOTE]),
-    ...manager.setup,
-  ];
+  return [...(trust.trustedInstall ? [] : [SCRIPTS_OFF_NOTE]), ...manager.setup];
 }
 
 /** Multi-stage Dockerfile for a Node/Bun server, or for an SPA served by a small static server. */
@@ -143,7 +138,7 @@ export function nodeDockerfile(ctx: NodeContext): string {
     service.packageManagerVersion?.value,
     trust,
   );
-  const mounts = installMounts("npm", trust);
+  const mounts = installMounts("npm");
   const installDev = `RUN ${mounts} ${manager.cache} \\\n    ${manager.install(false)}`;
   const hasBuild = service.buildCommand !== undefined;
   const port = safePort(service.port?.value, service.spa ? 8080 : 3000);
@@ -220,7 +215,7 @@ function workspaceDockerfile(
     "WORKDIR /app",
     ...installPrelude(trust, manager),
     "COPY . .",
-    `RUN ${installMounts("npm", trust)} ${manager.cache} \\\n    ${manager.install(false)}`,
+    `RUN ${installMounts("npm")} ${manager.cache} \\\n    ${manager.install(false)}`,
     ...(service.buildCommand
       ? [execRun("", ["/bin/sh", "-c", `cd -- "$0" && ${manager.run("build")}`, at])]
       : []),

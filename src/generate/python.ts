@@ -3,18 +3,16 @@ import {
   BASE_ARGS,
   CREATE_APP_USER,
   header,
-  type InstallTrust,
   installMounts,
   pythonVersion,
-  registryConfig,
   safePort,
   shellCmd,
 } from "./common.js";
 
 const PIP_CACHE = "--mount=type=cache,target=/root/.cache/pip,sharing=locked";
 
-function installSteps(service: Service, files: ReadonlySet<string>, trust: InstallTrust): string[] {
-  const mounts = installMounts("pip", trust);
+function installSteps(service: Service, files: ReadonlySet<string>): string[] {
+  const mounts = installMounts("pip");
   const manager = service.packageManager?.value ?? "pip";
   if (manager === "uv") {
     return [
@@ -43,7 +41,6 @@ export function pythonDockerfile(ctx: {
   service: Service;
   files: ReadonlySet<string>;
   command: string;
-  trust?: InstallTrust;
 }): string {
   const { service } = ctx;
   const image = `python:${pythonVersion(service.runtimeVersion?.value)}-slim-bookworm`;
@@ -58,8 +55,7 @@ export function pythonDockerfile(ctx: {
     "ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1 VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH",
     "WORKDIR /app",
     "RUN python3 -m venv /opt/venv",
-    ...registryConfig("pip", ctx.trust ?? {}),
-    ...installSteps(service, ctx.files, ctx.trust ?? {}),
+    ...installSteps(service, ctx.files),
     "",
     `FROM \${${BASE_ARGS.python}} AS runtime`,
     CREATE_APP_USER,
