@@ -99,7 +99,10 @@ async function buildGraph(input: {
   const backend =
     options.backend ??
     (await selectBackend(options.engine ?? "auto", { credentials: credentialMap, env }));
-  const { secrets, catalogSecrets, cleanup } = await prepareBuildSecrets(options);
+  const { secrets, catalogSecrets, cleanup } = await prepareBuildSecrets({
+    ...options,
+    buildSecrets: options.buildSecrets ?? pipeline.buildSecrets,
+  });
   try {
     await backend.preflight(graph.nodes);
     const epoch = env.SOURCE_DATE_EPOCH ? Number(env.SOURCE_DATE_EPOCH) : undefined;

@@ -174,7 +174,7 @@ export async function gather(options: PlanOptions = {}): Promise<Gathered> {
   }
 
   const services = gatherServices(root, folders, hasher, undefined, {
-    trustedInstall: options.buildSecrets === true,
+    trustedInstall: (options.buildSecrets ?? pipeline.buildSecrets) === true,
   });
   for (const build of services.builds)
     baseRefs.push(...dockerfileBaseRefs(build.dockerfileText, baseImages));
