@@ -142,6 +142,9 @@ export async function prepareBuildSecrets(
 export function withCatalogSecrets(backend: Backend, catalogSecrets: BuildSecrets): Backend {
   return {
     name: backend.name,
+    get builder() {
+      return backend.builder;
+    },
     preflight: (nodes) => backend.preflight(nodes),
     build: (request) =>
       backend.build(
