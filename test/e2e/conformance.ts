@@ -1,8 +1,10 @@
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resultSchema } from "../../src/report/result-schema.js";
-import { tempRepo } from "../helpers/cli.js";
+import { NODE_ARGS, tempRepo } from "../helpers/cli.js";
 import { conformanceCatalog } from "./catalog-fixture.js";
 import {
   buildArgs,
@@ -33,6 +35,117 @@ async function expectRegistryAgrees(run: Run): Promise<void> {
     for (const ref of image.refs) expect(await registryDigest(ref), ref).toBe(image.digest);
 }
 
+const ACCEPT =
+  "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json";
+
+type Auth = { user: string; password: string } | undefined;
+
+async function registryGet(url: string, auth: Auth, accept = ACCEPT): Promise<Response> {
+  const headers: Record<string, string> = { Accept: accept };
+  if (auth)
+    headers.Authorization = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString("base64")}`;
+  return fetch(url, { headers });
+}
+
+/** Every layer of a pushed image (each platform of an index), uncompressed, as text. */
+async function layerTexts(ref: string, auth?: Auth): Promise<string[]> {
+  const slash = ref.indexOf("/");
+  const at = ref.lastIndexOf("@");
+  const colon = ref.lastIndexOf(":");
+  const cut = at > 0 ? at : colon;
+  const base = `http://${ref.slice(0, slash)}/v2/${ref.slice(slash + 1, cut)}`;
+  const manifest = async (reference: string) =>
+    (await (await registryGet(`${base}/manifests/${reference}`, auth)).json()) as {
+      manifests?: { digest: string }[];
+      layers?: { digest: string }[];
+      config?: { digest: string };
+    };
+  const top = await manifest(ref.slice(cut + 1));
+  const manifests = top.manifests
+    ? await Promise.all(top.manifests.map((m) => manifest(m.digest)))
+    : [top];
+  const texts: string[] = [];
+  for (const m of manifests) {
+    for (const blob of [...(m.layers ?? []), ...(m.config ? [m.config] : [])]) {
+      const bytes = Buffer.from(
+        await (await registryGet(`${base}/blobs/${blob.digest}`, auth, "*/*")).arrayBuffer(),
+      );
+      const plain = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+      texts.push(plain.toString("latin1"));
+    }
+  }
+  return texts;
+}
+
+/** Starts the CLI in its own process group and sends SIGINT to the group, as Ctrl-C does. */
+function interruptedRun(
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+  when: RegExp,
+): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...NODE_ARGS, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },
+      detached: true,
+    });
+    let stdout = "";
+    let stderr = "";
+    let sent = false;
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      if (!sent && when.test(stderr)) {
+        sent = true;
+        setTimeout(() => process.kill(-(child.pid ?? 0), "SIGINT"), 3000);
+      }
+    });
+    child.on("close", (status, signal) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        json = undefined;
+      }
+      const events = stderr
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l));
+      resolve({ status, signal, stdout, stderr, json, events });
+    });
+  });
+}
+
+const SLOW_CATALOG = (nonce: string) => `schemaVersion: 1
+images:
+  slow:
+    from: debian:bookworm-slim
+    steps:
+      - run: echo ${nonce} > /n && sleep 60
+`;
+
+/** A catalog image built from its catalog parent through a Dockerfile that needs the npmrc. */
+const DOCKERFILE_CATALOG = (nonce: string) => `schemaVersion: 1
+images:
+  base:
+    from: debian:bookworm-slim
+    steps:
+      - run: echo ${nonce} > /nonce
+  svc:
+    from: base
+    dockerfile: svc/Dockerfile
+`;
+const SVC_DOCKERFILE = `ARG PARENT_IMAGE
+FROM \${PARENT_IMAGE}
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \\
+    grep -q '^registry=http://npm.hilt.test/' /root/.npmrc \\
+    && test "$(grep -c '_authToken=' /root/.npmrc)" = 1 \\
+    && cat /nonce > /svc-ok
+`;
+
 /**
  * One conformance suite, run once per backend. Every case reads only the shared cold build
  * (made in beforeAll) and writes only its own repository copy or registry namespace, so the
@@ -47,11 +160,16 @@ export function describeConformance(engine: "docker" | "dagger", available: bool
     let repo: string;
     let cold: Run;
     const engineArgs = ["--engine", engine];
-    const run = (dir: string, extra: string[] = [], into = push) =>
+    /** The engine's client environment (dagger: the session's variables) and this case's. */
+    const runEnv = (extra: Record<string, string> = {}) => ({
+      ...(engine === "dagger" ? (process.env as Record<string, string>) : {}),
+      ...extra,
+    });
+    const run = (dir: string, extra: string[] = [], into = push, env = {}) =>
       hiltRun(
         [...buildArgs(e, into), ...engineArgs, "--sha", SHA, "--branch", "main", ...extra],
         dir,
-        engine === "dagger" ? (process.env as Record<string, string>) : {},
+        runEnv(env),
       );
     /** A repository of its own holding the conformance catalog with these changes. */
     const variant = (options: { midText?: string; failing?: string }) => {
@@ -156,6 +274,108 @@ export function describeConformance(engine: "docker" | "dagger", available: bool
       const byName = (name: string) => result.images.find((i: { name: string }) => i.name === name);
       expect(byName("leaf-3").status).toBe("failed");
       expect(byName("leaf-1").status).toMatch(/^(built|cached)$/);
+    });
+    it("builds a Dockerfile child of a catalog image through the engine, with the npmrc secret mounted and in no layer", async () => {
+      const token = `npm-tok-${nonce}`;
+      const dir = tempRepo({
+        "catalog.yaml": DOCKERFILE_CATALOG(nonce),
+        "svc/Dockerfile": SVC_DOCKERFILE,
+      });
+      const into = `${push}-dockerfile`;
+      const built = run(dir, ["--npm-registry", "http://npm.hilt.test/"], into, {
+        NPM_TOKEN: token,
+      });
+      expect(built.status, built.stderr).toBe(0);
+      expect(statuses(built)).toEqual({ base: "built", svc: "built" });
+      await expectRegistryAgrees(built);
+      expect(built.stdout + built.stderr).not.toContain(token);
+      for (const image of built.json.images as { refs: string[] }[]) {
+        const layers = await layerTexts(image.refs[0] as string);
+        expect(layers.length).toBeGreaterThan(0);
+        for (const text of layers) expect(text).not.toContain(token);
+      }
+      // The child really started from this run's parent: the parent's file is in its layers.
+      const svc = built.json.images.find((i: { name: string }) => i.name === "svc");
+      expect((await layerTexts(svc.refs[0])).some((t) => t.includes("svc-ok"))).toBe(true);
+    });
+
+    it("pushes to a registry that needs a login; neither password nor token reaches output or a layer", async () => {
+      if (!e.authRegistry) throw new Error("HILT_E2E_AUTH_REGISTRY is not set");
+      const token = `npm-tok-auth-${nonce}`;
+      const dir = tempRepo({
+        "catalog.yaml": DOCKERFILE_CATALOG(`${nonce}-auth`),
+        "svc/Dockerfile": SVC_DOCKERFILE,
+      });
+      const into = `${e.authRegistry}/${uniqueName(`conf-${engine}-auth`)}`;
+      const pushed = run(dir, ["--npm-registry", "http://npm.hilt.test/"], into, {
+        HILT_REGISTRY_USERNAME: e.authUser,
+        HILT_REGISTRY_PASSWORD: e.authPassword,
+        NPM_TOKEN: token,
+      });
+      expect(pushed.status, pushed.stderr).toBe(0);
+      const auth = { user: e.authUser, password: e.authPassword };
+      for (const image of pushed.json.images as { refs: string[]; digest: string }[]) {
+        for (const ref of image.refs)
+          expect(await registryDigest(ref, auth), ref).toBe(image.digest);
+        for (const text of await layerTexts(image.refs[0] as string, auth)) {
+          expect(text).not.toContain(e.authPassword);
+          expect(text).not.toContain(token);
+        }
+      }
+      expect(pushed.stdout + pushed.stderr).not.toContain(e.authPassword);
+      expect(pushed.stdout + pushed.stderr).not.toContain(token);
+    });
+
+    it("--timeout stops a long step: exit 130, the partial JSON, the image not built and never pushed", async () => {
+      const dir = tempRepo({ "catalog.yaml": SLOW_CATALOG(`${nonce}-timeout`) });
+      const into = `${push}-timeout`;
+      const stopped = run(dir, ["--timeout", "15"], into);
+      expect(stopped.status, stopped.stderr).toBe(130);
+      const result = resultSchema.parse(stopped.json);
+      expect(result.error?.code).toBe("INTERRUPTED");
+      expect(result.images[0]?.status).not.toBe("built");
+      // Long after the step would have ended: still nothing in the registry.
+      await new Promise((r) => setTimeout(r, 5000));
+      for (const ref of result.images[0]?.refs ?? [])
+        expect(await registryDigest(ref)).toBe(undefined);
+    });
+
+    it("Ctrl-C (SIGINT to the process group): exit 130, the partial JSON, nothing pushed after", async () => {
+      const dir = tempRepo({ "catalog.yaml": SLOW_CATALOG(`${nonce}-sigint`) });
+      const into = `${push}-sigint`;
+      const stopped = await interruptedRun(
+        [...buildArgs(e, into), ...engineArgs, "--sha", SHA, "--branch", "main"],
+        dir,
+        runEnv(),
+        /"event":"started","image":"slow"/,
+      );
+      expect(stopped.signal, stopped.stderr).toBe(null);
+      expect(stopped.status, stopped.stderr).toBe(130);
+      const result = resultSchema.parse(stopped.json);
+      expect(result.error?.code).toBe("INTERRUPTED");
+      expect(result.images[0]?.status).not.toBe("built");
+      await new Promise((r) => setTimeout(r, 5000));
+      for (const ref of result.images[0]?.refs ?? [])
+        expect(await registryDigest(ref)).toBe(undefined);
+    });
+
+    it("platform honesty: a single-platform base asked for amd64 and arm64 is never reported built for both", async () => {
+      const dir = tempRepo({
+        "catalog.yaml": `schemaVersion: 1\nimages:\n  one:\n    from: debian:bookworm-slim\n    steps:\n      - run: echo ${nonce} > /p\n`,
+      });
+      const into = `${push}-platforms`;
+      const asked = run(dir, ["--platform", "linux/amd64,linux/arm64"], into);
+      // docker's default builder refuses before building (exit 2, PLATFORM_UNSUPPORTED); an
+      // engine that builds has to fail the image (PLATFORM_MISSING): either way, never "built".
+      expect([1, 2], asked.stderr).toContain(asked.status);
+      const result = resultSchema.parse(asked.json);
+      const one = result.images.find((i) => i.name === "one");
+      if (asked.status === 2) expect(result.error?.code).toBe("PLATFORM_UNSUPPORTED");
+      else {
+        expect(one?.status).toBe("failed");
+        expect(one?.error?.code).toBe("PLATFORM_MISSING");
+      }
+      for (const ref of one?.refs ?? []) expect(await registryDigest(ref)).toBe(undefined);
     });
   });
 }

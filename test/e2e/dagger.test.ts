@@ -1,10 +1,14 @@
 import { findDaggerCli, hasDaggerSession } from "../../src/engine/dagger/locate.js";
+import { engineAnswers } from "../../src/engine/dagger/session.js";
 import { describeConformance } from "./conformance.js";
 
-const engine = hasDaggerSession(process.env) || findDaggerCli(process.env) !== undefined;
+// A CLI alone is not an engine: the suite runs only where one answers (CI has none).
+const engine =
+  hasDaggerSession(process.env) ||
+  (findDaggerCli(process.env) !== undefined && (await engineAnswers(process.env)));
 if (!engine) {
   console.warn(
-    "dagger backend conformance NOT RUN: no Dagger engine here (no `dagger run` session, no dagger CLI)",
+    "dagger backend conformance NOT RUN: no Dagger engine answers here (no `dagger run` session, no dagger CLI with a reachable engine)",
   );
 }
 
