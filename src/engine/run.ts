@@ -1,4 +1,5 @@
-import { ExitCode, HiltError, toHiltError } from "../errors.js";
+import { ExitCode, HiltError, InternalError, toHiltError } from "../errors.js";
+import { parseReference } from "../model/oci.js";
 import type { BuildGraph, PlanNode } from "../plan/plan-schema.js";
 import type { PushTarget } from "../plan/targets.js";
 import type { RegistryClient } from "../registry/client.js";
@@ -28,9 +29,11 @@ export interface RunOptions {
   log?: (line: string) => void;
 }
 
-function repositoryOf(ref: string): { repository: string; tag: string } {
-  const colon = ref.lastIndexOf(":");
-  return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+/** The tag of a ref the planner made: one that does not parse is a bug in Hilt. */
+function tagOf(ref: string): string {
+  const parsed = parseReference(ref);
+  if (!parsed.ok || !parsed.value.tag) throw new InternalError(`${ref} is not a tagged reference`);
+  return parsed.value.tag;
 }
 
 /** Builds the graph on the backend: cache lookups, parents first, aliases last. */
@@ -53,8 +56,8 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
     const moved: string[] = [];
     for (const alias of node.refs.aliases) {
       if (pushing) {
-        if (!registry) throw new HiltError("INTERNAL", "no registry client to move aliases");
-        await registry.tagManifest(node.repository, done.digest, repositoryOf(alias).tag);
+        if (!registry) throw new InternalError("no registry client to move aliases");
+        await registry.tagManifest(node.repository, done.digest, tagOf(alias));
       } else {
         await backend.tagLocal(done.ref, alias);
       }
@@ -87,7 +90,7 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
         : `${node.repository}:${node.contentTag}`;
       // The same content under this run's other immutable tags (e.g. a new sha- tag).
       for (const immutable of node.refs.immutable) {
-        const { tag } = repositoryOf(immutable);
+        const tag = tagOf(immutable);
         if (tag === node.contentTag) continue;
         if (pushing && registry) await registry.tagManifest(node.repository, cached, tag);
         else if (!pushing) await backend.tagLocal(ref, immutable);

@@ -1,6 +1,7 @@
 import type { Service } from "../detect/types.js";
 import { HiltError } from "../errors.js";
 import { isPlainPath, isSafeName, unplainPath, unsafeName } from "../fs/untrusted.js";
+import { secretMountFlag } from "../render/secret-mounts.js";
 
 /** How much a generated Dockerfile trusts the repository it builds. */
 export interface InstallTrust {
@@ -12,8 +13,6 @@ export interface InstallTrust {
   trustedInstall?: boolean;
 }
 
-const CA_MOUNT = "--mount=type=secret,id=ca,target=/run/secrets/hilt-ca.pem";
-
 /**
  * Secret mounts of install steps. What the registry secret holds is the caller's choice: Hilt
  * passes untrusted repositories a token-free one. The configuration is never copied into a layer:
@@ -21,9 +20,7 @@ const CA_MOUNT = "--mount=type=secret,id=ca,target=/run/secrets/hilt-ca.pem";
  * secret it came from (a later build would reuse a config made without a CA, or with a token).
  */
 export function installMounts(kind: "npm" | "pip"): string {
-  return kind === "npm"
-    ? `--mount=type=secret,id=npmrc,target=/root/.npmrc ${CA_MOUNT}`
-    : `--mount=type=secret,id=pipconf,target=/etc/pip.conf ${CA_MOUNT}`;
+  return `${secretMountFlag(kind === "npm" ? "npmrc" : "pipconf")} ${secretMountFlag("ca")}`;
 }
 
 export const SCRIPTS_OFF_NOTE =

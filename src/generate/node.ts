@@ -171,7 +171,8 @@ export function nodeDockerfile(ctx: NodeContext): string {
     "WORKDIR /app",
     ...installPrelude(trust, manager),
     copy,
-    `RUN ${mounts} ${manager.cache} \\\n    ${manager.install(true)}`,
+    // A package without dependencies gets no node_modules, which the runtime stage copies.
+    `RUN ${mounts} ${manager.cache} \\\n    ${manager.install(true)} && mkdir -p node_modules`,
   );
   if (hasBuild) lines.push(...buildStage);
   const start = service.startCommand?.value ?? "node index.js";

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Backend, BuildSecrets } from "../engine/backend.js";
+import { SECRET_MOUNTS } from "../render/secret-mounts.js";
 import { exec } from "./exec.js";
 
 export interface RegistryConfigOptions {
@@ -37,7 +38,7 @@ async function hostValue(command: string, args: string[]): Promise<string | unde
 /** npmrc text: registry, CA and a token from NPM_TOKEN; delivered only as a secret mount. */
 export function npmrcText(registry: string, hasCa: boolean, token: string | undefined): string {
   const lines = [`registry=${registry}`];
-  if (hasCa) lines.push("cafile=/run/secrets/hilt-ca.pem");
+  if (hasCa) lines.push(`cafile=${SECRET_MOUNTS.ca.target}`);
   if (token)
     lines.push(
       `//${registry.replace(/^https?:\/\//, "").replace(/\/?$/, "/")}:_authToken=${token}`,
@@ -48,7 +49,7 @@ export function npmrcText(registry: string, hasCa: boolean, token: string | unde
 export function pipConfText(index: string | undefined, hasCa: boolean): string {
   const lines = ["[global]"];
   if (index) lines.push(`index-url = ${index}`);
-  if (hasCa) lines.push("cert = /run/secrets/hilt-ca.pem");
+  if (hasCa) lines.push(`cert = ${SECRET_MOUNTS.ca.target}`);
   return `${lines.join("\n")}\n`;
 }
 
