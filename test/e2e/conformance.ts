@@ -285,7 +285,7 @@ export function describeConformance(engine: "docker" | "dagger", available: bool
       const built = run(dir, ["--npm-registry", "http://npm.hilt.test/"], into, {
         NPM_TOKEN: token,
       });
-      expect(built.status, built.stderr).toBe(0);
+      expect(built.status, `${built.stdout.slice(0, 3000)}\n${built.stderr}`).toBe(0);
       expect(statuses(built)).toEqual({ base: "built", svc: "built" });
       await expectRegistryAgrees(built);
       expect(built.stdout + built.stderr).not.toContain(token);
