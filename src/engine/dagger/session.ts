@@ -4,7 +4,6 @@ import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
 import type { Client } from "@dagger.io/dagger";
 import { ExitCode, HiltError } from "../../errors.js";
-import { childEnv } from "../../host/exec.js";
 import { findDaggerCli, hasDaggerSession } from "./locate.js";
 
 type Env = Record<string, string | undefined>;
@@ -68,6 +67,16 @@ async function clientFor(port: number, token: string): Promise<Client> {
   return new Client(new Context([], { getGQLClient: () => gql } as never));
 }
 
+/** Registry passwords and tokens are Hilt's to use (as Dagger secrets), never the CLI's. */
+function sessionEnv(env: Env): Env {
+  const kept = Object.entries(env).filter(([name]) => !/TOKEN|PASSWORD|SECRET/i.test(name));
+  return {
+    ...Object.fromEntries(kept),
+    DO_NOT_TRACK: env.DO_NOT_TRACK ?? "1",
+    DAGGER_NO_UPDATE_CHECK: "1",
+  };
+}
+
 function tail(text: string, lines: number): string {
   return text.trim().split("\n").slice(-lines).join("\n");
 }
@@ -91,7 +100,7 @@ export async function openSession(
       "no Dagger engine: not inside `dagger run`, and no dagger CLI on PATH or in HILT_DAGGER_BIN",
     );
   const child: ChildProcess = spawn(cli, ["session", "--label", "dagger.io/sdk.name:hilt"], {
-    env: childEnv({ ...env, DO_NOT_TRACK: env.DO_NOT_TRACK ?? "1", DAGGER_NO_UPDATE_CHECK: "1" }),
+    env: sessionEnv(env),
     stdio: ["pipe", "pipe", "pipe"],
     detached: process.platform !== "win32",
   });
