@@ -2,7 +2,7 @@ import type { Credentials } from "../registry/credentials.js";
 import type { Backend } from "./backend.js";
 import { DaggerBackend } from "./dagger/backend.js";
 import { findDaggerCli, hasDaggerSession } from "./dagger/locate.js";
-import { engineAnswers } from "./dagger/session.js";
+import { type DaggerSession, probeSession } from "./dagger/session.js";
 import { DockerBackend } from "./docker/backend.js";
 
 export type EngineChoice = "dagger" | "docker" | "auto";
@@ -17,12 +17,14 @@ type Env = Record<string, string | undefined>;
 export async function chooseEngine(
   choice: EngineChoice,
   env: Env,
-  probe: (env: Env) => Promise<boolean> = engineAnswers,
-): Promise<"dagger" | "docker"> {
-  if (choice !== "auto") return choice;
-  if (hasDaggerSession(env)) return "dagger";
-  if (findDaggerCli(env) === undefined) return "docker";
-  return (await probe(env)) ? "dagger" : "docker";
+  probe: (env: Env) => Promise<DaggerSession | undefined> = probeSession,
+): Promise<{ engine: "dagger" | "docker"; session?: DaggerSession }> {
+  if (choice !== "auto") return { engine: choice };
+  if (hasDaggerSession(env)) return { engine: "dagger" };
+  if (findDaggerCli(env) === undefined) return { engine: "docker" };
+  // The probe's session is the run's: no second engine connection.
+  const session = await probe(env);
+  return session ? { engine: "dagger", session } : { engine: "docker" };
 }
 
 export async function selectBackend(
@@ -30,11 +32,15 @@ export async function selectBackend(
   options: {
     credentials: ReadonlyMap<string, Credentials>;
     env: Env;
-    probe?: (env: Env) => Promise<boolean>;
+    probe?: (env: Env) => Promise<DaggerSession | undefined>;
   },
 ): Promise<Backend> {
-  const engine = await chooseEngine(choice, options.env, options.probe);
+  const { engine, session } = await chooseEngine(choice, options.env, options.probe);
   return engine === "dagger"
-    ? new DaggerBackend({ credentials: options.credentials, env: options.env })
+    ? new DaggerBackend({
+        credentials: options.credentials,
+        env: options.env,
+        ...(session ? { session, ownsSession: true } : {}),
+      })
     : new DockerBackend({ credentials: options.credentials, env: options.env });
 }

@@ -365,19 +365,39 @@ describe("--engine auto", () => {
     return { HILT_DAGGER_BIN: file };
   };
 
-  it("takes dagger only when an engine answers, docker otherwise; explicit choices stand", async () => {
-    expect(await chooseEngine("auto", withCli(), async () => true)).toBe("dagger");
-    expect(await chooseEngine("auto", withCli(), async () => false)).toBe("docker");
+  it("takes dagger only when an engine answers (keeping the probe's session), docker otherwise", async () => {
+    const session = borrowedSession(fakeClient().client);
+    expect(await chooseEngine("auto", withCli(), async () => session)).toEqual({
+      engine: "dagger",
+      session,
+    });
+    expect(await chooseEngine("auto", withCli(), async () => undefined)).toEqual({
+      engine: "docker",
+    });
     let probed = false;
     const probe = async () => {
       probed = true;
-      return true;
+      return session;
     };
-    expect(await chooseEngine("auto", { PATH: "/nonexistent" }, probe)).toBe("docker");
+    expect((await chooseEngine("auto", { PATH: "/nonexistent" }, probe)).engine).toBe("docker");
     expect(probed).toBe(false);
-    expect(await chooseEngine("dagger", {}, probe)).toBe("dagger");
+    expect((await chooseEngine("dagger", {}, probe)).engine).toBe("dagger");
     expect(
-      await chooseEngine("auto", { DAGGER_SESSION_PORT: "1", DAGGER_SESSION_TOKEN: "t" }, probe),
+      (await chooseEngine("auto", { DAGGER_SESSION_PORT: "1", DAGGER_SESSION_TOKEN: "t" }, probe))
+        .engine,
     ).toBe("dagger");
+  });
+
+  it("the probe's session is closed with the backend; a borrowed one is not", async () => {
+    let closed = 0;
+    const session = { ...borrowedSession(fakeClient().client), close: async () => void closed++ };
+    const owned = new DaggerBackend({ session, ownsSession: true, env: {} });
+    await owned.preflight([]);
+    await owned.close();
+    expect(closed).toBe(1);
+    const borrowed = new DaggerBackend({ session, env: {} });
+    await borrowed.preflight([]);
+    await borrowed.close();
+    expect(closed).toBe(1);
   });
 });

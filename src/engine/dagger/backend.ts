@@ -50,8 +50,10 @@ export class DaggerBackend implements Backend {
       logOutput?: Writable;
       /** Inside a module call: the repository as a Directory, read instead of the host. */
       source?: Directory;
-      /** An open session (tests, the module): used as is, never closed here. */
+      /** An open session (the auto probe's, a module call's, a test's): used as is. */
       session?: DaggerSession;
+      /** Close `session` with the backend (the probe's); others belong to their opener. */
+      ownsSession?: boolean;
       local?: LocalStore;
     } = {},
   ) {
@@ -254,7 +256,8 @@ export class DaggerBackend implements Backend {
 
   async close(): Promise<void> {
     await this.local.close();
-    if (this.session && this.session !== this.options.session) await this.session.close();
+    if (this.session && (this.session !== this.options.session || this.options.ownsSession))
+      await this.session.close();
     this.session = undefined;
   }
 }

@@ -173,19 +173,35 @@ export async function openSession(
   return { client: await clientFor(params.port, params.session_token), lost, close: stop };
 }
 
-/** Whether an engine answers: a session opens and a trivial query returns, within the time. */
-export async function engineAnswers(env: Env, timeoutMs = 20_000): Promise<boolean> {
+/** A session whose engine answered a trivial query within the time; undefined otherwise. */
+export async function probeSession(
+  env: Env,
+  timeoutMs = 20_000,
+): Promise<DaggerSession | undefined> {
   let session: DaggerSession | undefined;
   try {
     session = await openSession(env, { connectTimeoutMs: timeoutMs });
-    const version = session.client.version();
-    await Promise.race([version, session.lost]);
-    return true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("no answer")), timeoutMs);
+    });
+    try {
+      await Promise.race([session.client.version(), session.lost, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return session;
   } catch {
-    return false;
-  } finally {
     await session?.close();
+    return undefined;
   }
+}
+
+/** Whether an engine answers (the session used to ask is closed again). */
+export async function engineAnswers(env: Env, timeoutMs = 20_000): Promise<boolean> {
+  const session = await probeSession(env, timeoutMs);
+  await session?.close();
+  return session !== undefined;
 }
 
 /** A session someone else opened and ends (a module call's `dag`, a test's client). */
