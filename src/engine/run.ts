@@ -1,4 +1,4 @@
-import { ExitCode, HiltError, InternalError, toHiltError } from "../errors.js";
+import { ExitCode, exitCodeOf, type HiltError, InternalError, toHiltError } from "../errors.js";
 import { parseReference } from "../model/oci.js";
 import type { BuildGraph, PlanNode } from "../plan/plan-schema.js";
 import type { PushTarget } from "../plan/targets.js";
@@ -192,10 +192,11 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
   return result;
 }
 
+/** The exit code of a finished run: its error code's class (build 1, registry 5, interrupted 130). */
 export function exitCodeFor(result: HiltResult): number {
   if (result.ok) return ExitCode.ok;
-  if (result.error?.code === "INTERRUPTED") return ExitCode.interrupted;
-  return ExitCode.buildFailed;
+  const code = result.error?.code;
+  return code ? exitCodeOf(code) : ExitCode.buildFailed;
 }
 
 export { serviceKeys } from "../report/result.js";

@@ -93,7 +93,7 @@ export function assembleResult(input: {
       ? { code: aliasError.code, message: `moving aliases failed: ${aliasError.message}` }
       : !allDone
         ? {
-            code: "BUILD_FAILED",
+            code: runFailureCode(images),
             message: `${images.filter((i) => i.status === "failed").length} image(s) failed`,
             hint: "see each image's error",
           }
@@ -130,4 +130,16 @@ export function serviceKeys(
       ports[node.service.role] = node.service.port;
   }
   return { client: refOf("client"), server: refOf("server"), ports };
+}
+
+/**
+ * The run's failure code: a registry's when every failed image failed at the registry (the
+ * exit code then says "registry", 5), a build failure otherwise.
+ */
+function runFailureCode(images: readonly ImageResult[]): string {
+  const codes = new Set(
+    images.filter((i) => i.status === "failed").map((i) => i.error?.code ?? "BUILD_FAILED"),
+  );
+  const [only] = codes;
+  return codes.size === 1 && only?.startsWith("REGISTRY_") ? only : "BUILD_FAILED";
 }

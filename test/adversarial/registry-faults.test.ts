@@ -558,6 +558,20 @@ describe("the CLI against a faulty registry", () => {
     );
     expectCliOutcome(run, repo, 5, "REGISTRY_AUTH_FAILED", [wrong]);
   });
+  it("401 in the middle of the push: exit 5, REGISTRY_AUTH_FAILED, not BUILD_FAILED", async () => {
+    const p = await proxy({ bearer });
+    p.setFaults([
+      { match: /^(POST|PATCH|PUT) \/v2\//, fault: { kind: "unauthorizedAfter", after: 1 } },
+    ]);
+    const repo = tempRepo({ "catalog.yaml": catalog(randomBytes(4).toString("hex")) });
+    const env = { HILT_REGISTRY_USERNAME: bearer.user, HILT_REGISTRY_PASSWORD: bearer.password };
+    const run = await hiltCli(cliArgs(`${p.host}/${ns}`), repo, env, { limitMs: 240_000 });
+    const result = expectCliOutcome(run, repo, 5, "REGISTRY_AUTH_FAILED", [
+      bearer.password,
+      ...p.tokens,
+    ]);
+    expect(result.images[0].error.code).toBe("REGISTRY_AUTH_FAILED");
+  }, 300_000);
 });
 
 describe("the CLI and Docker's credential helpers", () => {

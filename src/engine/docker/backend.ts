@@ -5,6 +5,7 @@ import { ExitCode, HiltError } from "../../errors.js";
 import { type ExecRequest, type ExecResult, exec } from "../../host/exec.js";
 import type { PlanNode } from "../../plan/plan-schema.js";
 import type { Credentials } from "../../registry/credentials.js";
+import { classifyPushFailure, pushFailureCode } from "../../registry/push-failure.js";
 import { renderStepsDockerfile } from "../../render/dockerfile.js";
 import type { Backend, BuildOutput, BuildRequest } from "../backend.js";
 import { nativePlatform } from "../platform.js";
@@ -140,6 +141,21 @@ export class DockerBackend implements Backend {
     if (request.signal.aborted)
       throw new HiltError("INTERRUPTED", "build interrupted", { exitCode: ExitCode.interrupted });
     if (result.exitCode !== 0) {
+      // A refused or unreachable registry during the push is the registry's failure (exit 5).
+      const failure = request.push ? classifyPushFailure(result.stderr) : undefined;
+      if (failure && failure.kind !== "build") {
+        throw new HiltError(
+          pushFailureCode(failure.kind),
+          `pushing ${node.name} failed: ${failure.reason}`,
+          {
+            hint:
+              failure.kind === "auth"
+                ? "the registry refused the credentials during the push; check the token's scopes"
+                : "the registry did not take the push; see the end of BuildKit's log",
+            details: { log: lastLines(result.stderr, 30) },
+          },
+        );
+      }
       const reason =
         result.stderr.match(/^ERROR: (?:failed to solve: )?(.*)$/m)?.[1] ??
         `exit code ${result.exitCode}`;
