@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import type { Backend } from "../engine/backend.js";
+import { DockerBackend } from "../engine/docker/backend.js";
 import type { EventSink } from "../engine/events.js";
 import { stamp } from "../engine/events.js";
 import { runBuild } from "../engine/run.js";
@@ -15,6 +16,7 @@ import type { PushTarget } from "../plan/targets.js";
 import { RegistryClient } from "../registry/client.js";
 import { type Credentials, credentialsFor, resolveCredentials } from "../registry/credentials.js";
 import type { HiltResult } from "../report/result-schema.js";
+import { checkBasePlatforms } from "./base-platforms.js";
 import { type PlanOptions, type Project, plan } from "./plan.js";
 
 export interface BuildOptions extends PlanOptions, RegistryConfigOptions {
@@ -28,6 +30,10 @@ export interface BuildOptions extends PlanOptions, RegistryConfigOptions {
   log?: (line: string) => void;
   /** Overrides engine selection (tests, the Dagger module). */
   backend?: Backend;
+  /** The buildx builder to build on (docker engine); wins over HILT_BUILDER and the pipeline. */
+  builder?: string;
+  /** Lines a user should see even without HILT_DEBUG: the builder and cache chosen. */
+  notice?: (line: string) => void;
 }
 
 export function defaultConcurrency(): number {
@@ -95,10 +101,36 @@ async function buildGraph(input: {
       })
     : undefined;
   if (registry) await checkRegistry(registry, graph);
+  const bases = await checkBasePlatforms(graph.nodes, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(host && credentials ? { credentials: { host, value: credentials } } : {}),
+  });
+  for (const [ref, reason] of Object.entries(bases.unchecked))
+    options.log?.(`platforms of base ${ref} not checked: ${reason}`);
+  const builder = options.builder
+    ? { name: options.builder, source: "--builder" as const }
+    : env.HILT_BUILDER
+      ? { name: env.HILT_BUILDER, source: "HILT_BUILDER" as const }
+      : pipeline.builder
+        ? { name: pipeline.builder, source: "pipeline" as const }
+        : undefined;
+  const docker = {
+    push: target.kind !== "none",
+    // ttl.sh refs are new each run: a cache there only when the pipeline asks for one.
+    pushesToRegistry:
+      pushesToRegistry || (target.kind === "ttl.sh" && pipeline.cache === "registry"),
+    ...(builder ? { builder } : {}),
+    ...(pipeline.cache ? { cache: pipeline.cache } : {}),
+  };
 
   const backend =
     options.backend ??
     (await selectBackend(options.engine ?? "auto", { credentials: credentialMap, env }));
+  if (backend instanceof DockerBackend)
+    backend.configure({
+      settings: docker,
+      ...(options.notice ? { notice: options.notice } : {}),
+    });
   const { secrets, catalogSecrets, cleanup } = await prepareBuildSecrets({
     ...options,
     buildSecrets: options.buildSecrets ?? pipeline.buildSecrets,

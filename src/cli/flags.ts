@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { InvalidArgumentError } from "commander";
-import { PLATFORM_PATTERN } from "../model/fields.js";
+import { BUILDER_NAME_PATTERN, PLATFORM_PATTERN } from "../model/fields.js";
 import { isValidNameComponent, parseReference } from "../model/oci.js";
 import { MAX_TTL_MINUTES, ttlMinutes } from "../model/pipeline-schema.js";
 
@@ -34,6 +34,15 @@ export function platformList(value: string, previous: string[] = []): string[] {
       throw invalid(`"${p}" is not a platform`, "write os/arch[/variant], e.g. linux/amd64");
   }
   return [...previous, ...values];
+}
+
+export function builderName(value: string): string {
+  if (!BUILDER_NAME_PATTERN.test(value))
+    throw invalid(
+      `"${value}" is not a buildx builder name`,
+      "name one that `docker buildx ls` lists, e.g. --builder hilt-buildkit",
+    );
+  return value;
 }
 
 /** `--base-image NAME=REF`: both sides are image references (NAME may omit the tag). */

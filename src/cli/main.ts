@@ -22,6 +22,7 @@ import { resolveRuntimeImage } from "../runtime/resolve-image.js";
 import { dryRunCommands } from "./dry-run.js";
 import {
   baseImage,
+  builderName,
   caCertFile,
   commitSha,
   concurrency,
@@ -124,6 +125,7 @@ interface BuildFlags extends PlanFlags {
   timeout?: number;
   atomic?: boolean;
   cache?: boolean;
+  builder?: string;
   npmRegistry?: string;
   caCert?: string;
   buildSecrets?: boolean;
@@ -142,6 +144,11 @@ function buildFlags(command: Command): Command {
     .option("--timeout <seconds>", "stop the whole run after this long", timeoutSeconds)
     .option("--no-atomic", "move aliases per image instead of after the whole run succeeded")
     .option("--no-cache", "rebuild everything: no content-tag lookup, no layer cache")
+    .option(
+      "--builder <name>",
+      "docker engine: the buildx builder (default: HILT_BUILDER, the pipeline's, else Hilt chooses)",
+      builderName,
+    )
     .option(
       "--npm-registry <url>",
       "npm registry for builds (default: the host's npm config)",
@@ -183,6 +190,8 @@ async function runBuildCommand(targets: string[], flags: BuildFlags): Promise<nu
       concurrency: flags.concurrency,
       noAtomic: flags.atomic === false,
       noCache: flags.cache === false,
+      ...(flags.builder ? { builder: flags.builder } : {}),
+      notice: log,
       npmRegistry: flags.npmRegistry,
       caCert: flags.caCert,
       buildSecrets: flags.buildSecrets,

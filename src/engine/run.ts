@@ -8,6 +8,7 @@ import type { HiltResult } from "../report/result-schema.js";
 import type { Backend, BuildSecrets } from "./backend.js";
 import { externalBaseRef } from "./docker/argv.js";
 import { type EventInput, type EventSink, stamp } from "./events.js";
+import { producedPlatforms } from "./produced-platforms.js";
 import { runGraph } from "./scheduler.js";
 
 export interface RunOptions {
@@ -48,6 +49,7 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
     event: "run-started",
     images: graph.nodes.length,
     engine: backend.name,
+    ...(backend.builder ? { builder: backend.builder } : {}),
     push: graph.push,
   });
   for (const node of graph.nodes) emit({ event: "queued", image: node.name, wave: node.wave });
@@ -117,12 +119,18 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
         signal,
         log: options.log ?? (() => {}),
       });
+      // What the registry holds is what the result says: a missing platform fails the image.
+      const platforms =
+        pushing && registry
+          ? await producedPlatforms(registry, { ...node, digest: output.digest })
+          : undefined;
       done = {
         status: "built",
         digest: output.digest,
         ref: output.ref,
         durationMs: Date.now() - nodeStarted,
         aliases: [],
+        ...(platforms ? { platforms } : {}),
       };
     }
     if (!options.atomic) done.aliases = await moveAliases(node, done);
@@ -182,6 +190,7 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
   const result = assembleResult({
     graph,
     engine: backend.name,
+    ...(backend.builder ? { builder: backend.builder } : {}),
     outcomes,
     failedAfterMs: failedAfter,
     interrupted: signal.aborted,

@@ -11,6 +11,9 @@ function custom(ctx: z.RefinementCtx, message: string, params: IssueParams): voi
   ctx.addIssue({ code: "custom", message, params });
 }
 
+/** A buildx builder's name, as `docker buildx create --name` accepts it. */
+export const BUILDER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
 export const PLATFORM_PATTERN =
   /^(linux|windows|darwin|freebsd)\/(amd64|arm64|arm|386|ppc64le|s390x|riscv64|mips64le)(\/v[5-8])?$/;
 

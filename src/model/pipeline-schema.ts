@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { externalReference, platform, repoPath, tagTemplate } from "./fields.js";
+import {
+  BUILDER_NAME_PATTERN,
+  externalReference,
+  platform,
+  repoPath,
+  tagTemplate,
+} from "./fields.js";
 
 export const PIPELINE_SCHEMA_VERSION = 1;
 
@@ -86,6 +92,19 @@ export const pipelineSchema = z
       .max(64)
       .optional()
       .describe("Parallel builds; default min(4, cores)."),
+    builder: z
+      .string()
+      .regex(BUILDER_NAME_PATTERN, "is not a buildx builder name")
+      .optional()
+      .describe(
+        "docker engine: the buildx builder to build on (after --builder and HILT_BUILDER); default: Hilt chooses.",
+      ),
+    cache: z
+      .enum(["registry", "inline", "gha", "none"])
+      .optional()
+      .describe(
+        "Layer cache beyond the builder's own: registry (<repository>:buildcache, mode=max), inline, gha (GitHub Actions), none. Default: registry when pushing to a registry on a builder that can export it, else inline.",
+      ),
     baseImages: z
       .record(externalReference, externalReference)
       .default({})

@@ -47,6 +47,11 @@ class FakeRegistry {
   async tagManifest(repository: string, digest: string, tag: string) {
     this.tags.set(`${repository}:${tag}`, digest);
   }
+  /** What a push left: a single-platform manifest (these plans build one platform). */
+  async getManifest(_repository: string, digest: string) {
+    const mediaType = "application/vnd.oci.image.manifest.v1+json";
+    return { digest, mediaType, body: Buffer.from(JSON.stringify({ mediaType })) };
+  }
 }
 
 const catalog = `schemaVersion: 1

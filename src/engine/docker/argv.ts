@@ -20,10 +20,19 @@ export interface BuildxBuildArgs {
   noCache?: boolean;
   /** FROM image → replacement image, as named build contexts. */
   baseContexts?: Readonly<Record<string, string>>;
+  /** The buildx builder to build on; absent: buildx's current one. */
+  builder?: string;
+  /** --cache-from / --cache-to flags (engine/docker/cache.ts). */
+  cache?: readonly string[];
+  /** OCI media types (an OCI image index for several platforms); not on the docker driver. */
+  ociMediaTypes?: boolean;
 }
 
 export function buildxBuildArgv(options: BuildxBuildArgs): string[] {
-  const argv = ["buildx", "build", "--progress", "plain", "--file", options.dockerfile];
+  const argv = ["buildx", "build"];
+  if (options.builder) argv.push("--builder", options.builder);
+  // No provenance attestation: it records build times, so no two digests would be equal.
+  argv.push("--progress", "plain", "--provenance", "false", "--file", options.dockerfile);
   for (const [key, value] of Object.entries(options.buildArgs))
     argv.push("--build-arg", `${key}=${value}`);
   for (const [image, replacement] of Object.entries(options.baseContexts ?? {}))
@@ -36,9 +45,11 @@ export function buildxBuildArgv(options: BuildxBuildArgs): string[] {
   for (const [name, file] of Object.entries(options.secrets))
     if (file) argv.push("--secret", `id=${SECRET_MOUNTS[name as SecretName].id},src=${file}`);
   if (options.noCache) argv.push("--no-cache");
+  argv.push(...(options.cache ?? []));
   // rewrite-timestamp stamps new files with SOURCE_DATE_EPOCH where BuildKit honours it (a
-  // docker-container builder); the default docker driver ignores it and keeps build times.
-  const output = `type=image,push=${options.push},rewrite-timestamp=true`;
+  // remote or docker-container builder); the default docker driver ignores it.
+  const media = options.ociMediaTypes ? ",oci-mediatypes=true" : "";
+  const output = `type=image,push=${options.push},rewrite-timestamp=true${media}`;
   argv.push("--metadata-file", options.metadataFile, "--output", output, options.context);
   return argv;
 }
@@ -57,6 +68,9 @@ export interface NodeBuildParts {
   noCache: boolean;
   secrets: Readonly<Partial<Record<SecretName, string | undefined>>>;
   sourceDateEpoch: string;
+  builder?: string;
+  cache?: readonly string[];
+  ociMediaTypes?: boolean;
 }
 
 /** The one argv of `docker buildx build` for a plan node: the real build and --dry-run share it. */
@@ -79,6 +93,9 @@ export function nodeBuildxArgv(node: PlanNode, parts: NodeBuildParts): string[] 
     ...(dockerfile?.target ? { target: dockerfile.target } : {}),
     ...(dockerfile?.baseContexts ? { baseContexts: dockerfile.baseContexts } : {}),
     secrets: parts.secrets,
+    ...(parts.builder ? { builder: parts.builder } : {}),
+    ...(parts.cache ? { cache: parts.cache } : {}),
+    ...(parts.ociMediaTypes ? { ociMediaTypes: true } : {}),
   });
 }
 

@@ -10,17 +10,40 @@ import { renderStepsDockerfile } from "../../render/dockerfile.js";
 import type { Backend, BuildOutput, BuildRequest } from "../backend.js";
 import { nativePlatform } from "../platform.js";
 import { nodeBuildxArgv, parseBuildMetadata } from "./argv.js";
+import { type BuilderChoice, type BuilderSource, discoverBuilder } from "./builder.js";
+import {
+  type CacheDecision,
+  type CacheMode,
+  cacheArgv,
+  needsExportingBuilder,
+  resolveCache,
+} from "./cache.js";
 import { privateDockerConfig, userDockerConfigDir } from "./config.js";
+import { cacheUse, describeCacheUse } from "./progress.js";
 
 function lastLines(text: string, count: number): string {
   return text.trim().split("\n").slice(-count).join("\n");
 }
 
-/** Docker with BuildKit through `docker buildx`, on the default (docker) driver. */
+/** What the docker backend is told about the run: where it pushes, which builder and cache. */
+export interface DockerBuildSettings {
+  /** Results go to a registry (not the local image store). */
+  push?: boolean;
+  /** ...and that registry can hold a layer cache beside the images (not ttl.sh). */
+  pushesToRegistry?: boolean;
+  /** An explicit builder: --builder, HILT_BUILDER or the pipeline's `builder:`. */
+  builder?: { name: string; source: BuilderSource };
+  /** The pipeline's `cache:`; unset: registry where the builder can export it, else inline. */
+  cache?: CacheMode;
+}
+
+/** Docker with BuildKit through `docker buildx`, on the builder preflight chooses. */
 export class DockerBackend implements Backend {
   readonly name = "docker" as const;
   private workDir: string | undefined;
   private configDir: string | undefined;
+  private chosen: BuilderChoice | undefined;
+  private cacheDecision: CacheDecision = { mode: "none" };
 
   constructor(
     private readonly options: {
@@ -29,8 +52,21 @@ export class DockerBackend implements Backend {
       run?: (request: ExecRequest) => Promise<ExecResult>;
       /** Where the user's docker configuration is found (DOCKER_CONFIG, HOME). */
       env?: Record<string, string | undefined>;
+      settings?: DockerBuildSettings;
+      /** Lines the user should see (the builder and cache chosen), not only in debug mode. */
+      notice?: (line: string) => void;
     } = {},
   ) {}
+
+  get builder(): string | undefined {
+    return this.chosen?.name;
+  }
+
+  /** Settles the run's builder and cache settings after construction (app/build.ts). */
+  configure(options: { settings: DockerBuildSettings; notice?: (line: string) => void }): void {
+    this.options.settings = options.settings;
+    if (options.notice) this.options.notice = options.notice;
+  }
 
   private run(args: string[], extra: Partial<ExecRequest> = {}): Promise<ExecResult> {
     const env = this.configDir ? { DOCKER_CONFIG: this.configDir } : undefined;
@@ -84,8 +120,58 @@ export class DockerBackend implements Backend {
         },
       );
     }
+    await this.chooseBuilder(nodes);
+  }
+
+  /** The builder and the layer cache of the run, said on stderr; refusals before any build. */
+  private async chooseBuilder(nodes: readonly PlanNode[]): Promise<void> {
+    const settings = this.options.settings ?? {};
+    const env = this.options.env ?? process.env;
+    const platforms = [...new Set(nodes.flatMap((n) => n.platforms))].sort();
+    if (platforms.length > 1 && !settings.push)
+      throw new HiltError(
+        "PLATFORM_UNSUPPORTED",
+        `${platforms.join(" + ")} cannot be loaded into the docker image store: a multi-platform image needs a registry`,
+        {
+          exitCode: ExitCode.usage,
+          hint: "pass --push host/namespace (or ghcr, ttl.sh), or build one platform with --platform",
+        },
+      );
+    const requested =
+      settings.builder ??
+      (env.HILT_BUILDER ? { name: env.HILT_BUILDER, source: "HILT_BUILDER" as const } : undefined);
+    const exportedCache =
+      needsExportingBuilder(settings.cache) &&
+      (settings.cache === "gha" || settings.pushesToRegistry === true);
+    this.chosen = await discoverBuilder((args) => this.run(args), {
+      platforms,
+      exportedCache,
+      ...(requested ? { requested } : {}),
+      ...(env.BUILDX_BUILDER ? { buildxBuilder: env.BUILDX_BUILDER } : {}),
+    });
+    if (this.chosen) {
+      const { name, driver, reason } = this.chosen;
+      if (driver !== "docker" && !settings.push)
+        throw new HiltError(
+          "PLATFORM_UNSUPPORTED",
+          `builder ${name} (${driver} driver) keeps its results out of the docker image store, where children start from their parent's image`,
+          {
+            exitCode: ExitCode.usage,
+            hint: "pass --push host/namespace, or build on a docker-driver builder (--builder default)",
+          },
+        );
+      this.options.notice?.(`builder: ${name} (${driver} driver; ${reason})`);
+      this.cacheDecision = resolveCache(settings.cache, {
+        pushesToRegistry: settings.pushesToRegistry === true,
+        builder: name,
+        driver,
+      });
+      if (this.cacheDecision.note) this.options.notice?.(`cache: ${this.cacheDecision.note}`);
+      return;
+    }
+    // buildx could not list its builders: only the native platform is safe on the current one.
     const native = nativePlatform();
-    const foreign = [...new Set(nodes.flatMap((n) => n.platforms))].filter((p) => p !== native);
+    const foreign = platforms.filter((p) => p !== native);
     if (foreign.length > 0) {
       throw new HiltError(
         "PLATFORM_UNSUPPORTED",
@@ -96,6 +182,17 @@ export class DockerBackend implements Backend {
         },
       );
     }
+  }
+
+  /** The cache flags of one image's build, from the run's cache decision. */
+  private cacheFlags(node: PlanNode, noCache: boolean): string[] {
+    const inlineFrom = node.refs.aliases[0];
+    return cacheArgv(this.cacheDecision.mode, {
+      repository: node.repository,
+      name: node.name,
+      noCache,
+      ...(inlineFrom ? { inlineFrom } : {}),
+    });
   }
 
   async build(request: BuildRequest): Promise<BuildOutput> {
@@ -134,6 +231,9 @@ export class DockerBackend implements Backend {
       noCache: request.noCache,
       secrets: request.secrets,
       sourceDateEpoch: String(request.sourceDateEpoch),
+      ...(this.chosen ? { builder: this.chosen.name } : {}),
+      cache: this.cacheFlags(node, request.noCache),
+      ...(this.chosen && this.chosen.driver !== "docker" ? { ociMediaTypes: true } : {}),
     });
     const metadataFile = path.join(nodeDir, "metadata.json");
     request.log(`docker ${argv.join(" ")}`);
@@ -168,6 +268,7 @@ export class DockerBackend implements Backend {
         },
       );
     }
+    request.log(`${node.name}: ${describeCacheUse(cacheUse(result.stderr))}`);
     const metadata = parseBuildMetadata(await readFile(metadataFile, "utf8"));
     if (request.push) {
       if (!metadata.manifestDigest)
