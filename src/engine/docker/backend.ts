@@ -40,7 +40,8 @@ export interface DockerBuildSettings {
 /** Docker with BuildKit through `docker buildx`, on the builder preflight chooses. */
 export class DockerBackend implements Backend {
   readonly name = "docker" as const;
-  private workDir: string | undefined;
+  /** The promise, not the path: concurrent first builds must share one folder, not race. */
+  private workDir: Promise<string> | undefined;
   private configDir: string | undefined;
   private chosen: BuilderChoice | undefined;
   private cacheDecision: CacheDecision = { mode: "none" };
@@ -78,8 +79,8 @@ export class DockerBackend implements Backend {
     });
   }
 
-  private async dir(): Promise<string> {
-    this.workDir ??= await mkdtemp(path.join(tmpdir(), "hilt-docker-"));
+  private dir(): Promise<string> {
+    this.workDir ??= mkdtemp(path.join(tmpdir(), "hilt-docker-"));
     return this.workDir;
   }
 
@@ -237,7 +238,17 @@ export class DockerBackend implements Backend {
     });
     const metadataFile = path.join(nodeDir, "metadata.json");
     request.log(`docker ${argv.join(" ")}`);
-    const result = await this.run(argv, { signal: request.signal });
+    let result = await this.run(argv, { signal: request.signal });
+    if (result.exitCode !== 0 && request.push && !request.signal.aborted) {
+      // BuildKit can race its own pushes (the image and the layer cache share a repository:
+      // "manifest blob unknown"), and registries drop connections. The build is in the
+      // builder's cache by now, so one more try costs only the push.
+      const failure = classifyPushFailure(result.stderr);
+      if (failure.kind === "registry" || failure.kind === "unavailable") {
+        request.log(`${node.name}: the push failed (${failure.reason}); trying once more`);
+        result = await this.run(argv, { signal: request.signal });
+      }
+    }
     if (request.signal.aborted)
       throw new HiltError("INTERRUPTED", "build interrupted", { exitCode: ExitCode.interrupted });
     if (result.exitCode !== 0) {
@@ -302,7 +313,8 @@ export class DockerBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    if (this.workDir) await rm(this.workDir, { recursive: true, force: true });
+    const dir = await this.workDir?.catch(() => undefined);
+    if (dir) await rm(dir, { recursive: true, force: true });
     this.workDir = undefined;
     this.configDir = undefined;
   }
