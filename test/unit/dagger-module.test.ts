@@ -8,6 +8,8 @@ import { Hilt } from "../../src/dagger/module.js";
 // own way of passing the same thing (source directory instead of --catalog and cwd).
 const CLI_ONLY = new Set([
   "cache",
+  // A buildx builder of the docker backend; the module always builds on its own Dagger engine.
+  "builder",
   // The module runs inside Dagger, where registries are reached or not; bases unpinned warn.
   "offline",
   "json",
