@@ -1,15 +1,15 @@
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resultSchema } from "../../src/report/result-schema.js";
-import { NODE_ARGS, tempRepo } from "../helpers/cli.js";
+import { tempRepo } from "../helpers/cli.js";
 import { conformanceCatalog } from "./catalog-fixture.js";
 import {
   buildArgs,
   type E2EEnv,
   e2eEnv,
+  hiltInterrupted,
   hiltRun,
   type Run,
   registryDigest,
@@ -75,48 +75,6 @@ async function layerTexts(ref: string, auth?: Auth): Promise<string[]> {
     }
   }
   return texts;
-}
-
-/** Starts the CLI in its own process group and sends SIGINT to the group, as Ctrl-C does. */
-function interruptedRun(
-  args: string[],
-  cwd: string,
-  env: Record<string, string>,
-  when: RegExp,
-): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },
-      detached: true,
-    });
-    let stdout = "";
-    let stderr = "";
-    let sent = false;
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-      if (!sent && when.test(stderr)) {
-        sent = true;
-        setTimeout(() => process.kill(-(child.pid ?? 0), "SIGINT"), 3000);
-      }
-    });
-    child.on("close", (status, signal) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      const events = stderr
-        .split("\n")
-        .filter((l) => l.startsWith("{"))
-        .map((l) => JSON.parse(l));
-      resolve({ status, signal, stdout, stderr, json, events });
-    });
-  });
 }
 
 const SLOW_CATALOG = (nonce: string) => `schemaVersion: 1
@@ -343,11 +301,11 @@ export function describeConformance(engine: "docker" | "dagger", available: bool
     it("Ctrl-C (SIGINT to the process group): exit 130, the partial JSON, nothing pushed after", async () => {
       const dir = tempRepo({ "catalog.yaml": SLOW_CATALOG(`${nonce}-sigint`) });
       const into = `${push}-sigint`;
-      const stopped = await interruptedRun(
+      const stopped = await hiltInterrupted(
         [...buildArgs(e, into), ...engineArgs, "--sha", SHA, "--branch", "main"],
         dir,
-        runEnv(),
         /"event":"started","image":"slow"/,
+        { env: runEnv(), processGroup: true, delayMs: 3000 },
       );
       expect(stopped.signal, stopped.stderr).toBe(null);
       expect(stopped.status, stopped.stderr).toBe(130);

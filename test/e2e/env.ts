@@ -103,14 +103,23 @@ export function hiltRunAsync(
   });
 }
 
-/** Starts the CLI; `interruptWhen` sends SIGINT once a line of stderr matches. */
+/**
+ * Starts the CLI; `interruptWhen` sends SIGINT once a line of stderr matches, after `delayMs`.
+ * `processGroup`: the CLI gets a group of its own and the signal goes to the whole group, as a
+ * terminal's Ctrl-C does.
+ */
 export function hiltInterrupted(
   args: string[],
   cwd: string,
   interruptWhen: RegExp,
+  options: { env?: Record<string, string>; processGroup?: boolean; delayMs?: number } = {},
 ): Promise<Run & { pid: number }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd, env: baseEnv() });
+    const child = spawn(process.execPath, [...NODE_ARGS, ...args], {
+      cwd,
+      env: { ...baseEnv(), ...options.env },
+      detached: options.processGroup ?? false,
+    });
     let stdout = "";
     let stderr = "";
     let sent = false;
@@ -121,7 +130,10 @@ export function hiltInterrupted(
       stderr += d;
       if (!sent && interruptWhen.test(stderr)) {
         sent = true;
-        setTimeout(() => child.kill("SIGINT"), 1500);
+        setTimeout(() => {
+          if (options.processGroup) process.kill(-(child.pid ?? 0), "SIGINT");
+          else child.kill("SIGINT");
+        }, options.delayMs ?? 1500);
       }
     });
     child.on("close", (status, signal) =>
