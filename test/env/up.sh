@@ -205,8 +205,9 @@ root = "$STATE/buildkit"
 [registry."$AUTH_REG"]
   http = true
 CFG
-  if [ ! -S "$BUILDKIT_SOCK" ]; then
+  if ! pgrep -f "$BUILDKITD --config" >/dev/null; then
     log "starting buildkitd"
+    rm -f "$BUILDKIT_SOCK" # left behind by a daemon that died
     nohup "$BUILDKITD" --config "$STATE/buildkitd.toml" >"$STATE/buildkitd.log" 2>&1 &
     for _ in $(seq 100); do [ -S "$BUILDKIT_SOCK" ] && break; sleep 0.2; done
   fi
