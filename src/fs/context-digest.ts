@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { type Dirent, existsSync, lstatSync, readdirSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import dockerignore from "@balena/dockerignore";
-import { hashRegularFile, readRegularFile } from "./untrusted.js";
+import { hashRegularFile, readRegularFile, resolveInside } from "./untrusted.js";
 
 /**
  * The digest of a build context: what BuildKit sends, nothing less, nothing more.
@@ -145,9 +145,11 @@ export class ContextHasher {
   }
 }
 
+/** An ignore file, read only where its real path stays in its own folder (a link out is refused). */
 function readIgnoreFile(file: string): string | undefined {
   if (!existsSync(file)) return undefined;
-  return readRegularFile(file, { display: path.basename(file) }).toString("utf8");
+  const real = resolveInside(path.dirname(file), path.basename(file));
+  return readRegularFile(real, { display: path.basename(file) }).toString("utf8");
 }
 
 /**

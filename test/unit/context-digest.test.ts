@@ -104,3 +104,21 @@ describe("context digest", () => {
     expect(hasher.filesHashed).toBe(3);
   });
 });
+
+describe("a .dockerignore that is a link", () => {
+  it("leading out of the context is refused, never read", async () => {
+    const { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { dockerignoreFor } = await import("../../src/fs/context-digest.js");
+    const box = mkdtempSync(join(tmpdir(), "hilt-ignore-link-"));
+    try {
+      mkdirSync(join(box, "repo"));
+      writeFileSync(join(box, "outside-secret"), "top-secret-pattern\n");
+      symlinkSync(join(box, "outside-secret"), join(box, "repo/.dockerignore"));
+      expect(() => dockerignoreFor(join(box, "repo"))).toThrow(/leads outside/);
+    } finally {
+      rmSync(box, { recursive: true, force: true });
+    }
+  });
+});
