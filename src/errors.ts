@@ -62,6 +62,8 @@ const ERROR_CODES = {
   REGISTRY_TIMEOUT: ExitCode.registry,
   // the run was stopped
   INTERRUPTED: ExitCode.interrupted,
+  // hilt serve's job queue (src/serve/store): its database cannot be opened or used
+  QUEUE_UNAVAILABLE: ExitCode.engineUnavailable,
   // a bug in Hilt
   INTERNAL: ExitCode.internal,
 } as const satisfies Record<string, ExitCodeValue>;
