@@ -64,6 +64,16 @@ const ERROR_CODES = {
   INTERRUPTED: ExitCode.interrupted,
   // hilt serve's job queue (src/serve/store): its database cannot be opened or used
   QUEUE_UNAVAILABLE: ExitCode.engineUnavailable,
+  // hilt serve's HTTP API: what a request or the server's own settings got wrong
+  SERVE_TOKENS_REQUIRED: ExitCode.usage,
+  INVALID_TOKENS: ExitCode.usage,
+  UNAUTHORIZED: ExitCode.usage,
+  FORBIDDEN: ExitCode.usage,
+  NOT_FOUND: ExitCode.usage,
+  RATE_LIMITED: ExitCode.usage,
+  REQUEST_TOO_LARGE: ExitCode.usage,
+  INVALID_REQUEST: ExitCode.usage,
+  IDEMPOTENCY_CONFLICT: ExitCode.usage,
   // a bug in Hilt
   INTERNAL: ExitCode.internal,
 } as const satisfies Record<string, ExitCodeValue>;
