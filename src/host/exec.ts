@@ -10,6 +10,8 @@ export interface ExecRequest {
   signal?: AbortSignal;
   /** How long a group has after SIGTERM before SIGKILL; default KILL_GRACE_MS. */
   killGraceMs?: number;
+  /** Sees stderr as it arrives (hilt serve stores a job's events live); it is captured too. */
+  onStderr?: (chunk: Buffer) => void;
 }
 
 export interface ExecResult {
@@ -94,7 +96,10 @@ export function exec(request: ExecRequest): Promise<ExecResult> {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on("data", (d: Buffer) => stdout.push(d));
-    child.stderr.on("data", (d: Buffer) => stderr.push(d));
+    child.stderr.on("data", (d: Buffer) => {
+      stderr.push(d);
+      request.onStderr?.(d);
+    });
     let spawnError: NodeJS.ErrnoException | undefined;
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
