@@ -6,7 +6,7 @@ import type { BuildRequest } from "../../src/engine/backend.js";
 import { DaggerBackend } from "../../src/engine/dagger/backend.js";
 import type { LocalStore } from "../../src/engine/dagger/local-store.js";
 import { borrowedSession, openSession } from "../../src/engine/dagger/session.js";
-import { withNoCacheArg } from "../../src/engine/dagger/steps.js";
+import { applyStep, copyDestination, withNoCacheArg } from "../../src/engine/dagger/steps.js";
 import { chooseEngine } from "../../src/engine/select.js";
 import { HiltError } from "../../src/errors.js";
 import type { PlanNode } from "../../src/plan/plan-schema.js";
@@ -312,6 +312,43 @@ describe("the dagger backend, on a fake client", () => {
       )
       .catch((e) => e)) as HiltError;
     expect(error.message).toMatch(/needs --push/);
+  });
+});
+
+describe("copy steps under dagger", () => {
+  it("follow COPY's rule for a single file: into dest/ it keeps its name", () => {
+    expect(copyDestination("conf/app.ini", "/etc/app/", true)).toBe("/etc/app/app.ini");
+    expect(copyDestination("conf/app.ini", "/etc/app.ini", true)).toBe("/etc/app.ini");
+    expect(copyDestination("conf", "/etc/conf/", false)).toBe("/etc/conf/");
+  });
+
+  it("copy a file with withFile (owner, mode) and a folder with withDirectory", async () => {
+    const calls: unknown[][] = [];
+    const record =
+      (name: string) =>
+      (...a: unknown[]): unknown => {
+        calls.push([name, ...a]);
+        return container;
+      };
+    const container = {
+      withFile: record("withFile"),
+      withDirectory: record("withDirectory"),
+      withExec: record("withExec"),
+    };
+    const context = {
+      exists: async (p: string) => p.endsWith(".ini"),
+      file: (p: string) => `file:${p}`,
+      directory: (p: string) => `dir:${p}`,
+    };
+    const apply = (copy: Record<string, string>) =>
+      applyStep({} as never, container as never, { copy } as never, 0, context as never, {});
+    await apply({ src: "conf/app.ini", dest: "/etc/app/", chown: "1000", chmod: "0644" });
+    await apply({ src: "conf", dest: "/srv/conf", chmod: "0755" });
+    expect(calls).toEqual([
+      ["withFile", "/etc/app/app.ini", "file:conf/app.ini", { owner: "1000", permissions: 0o644 }],
+      ["withDirectory", "/srv/conf", "dir:conf", {}],
+      ["withExec", ["chmod", "-R", "0755", "/srv/conf"]],
+    ]);
   });
 });
 

@@ -99,13 +99,13 @@ export class DaggerBackend implements Backend {
     return client.container({ platform: platform as never }).from(request.baseRef);
   }
 
-  private variant(
+  private async variant(
     client: Client,
     request: BuildRequest,
     platform: string,
     base: Container | undefined,
     nonce: string | undefined,
-  ): Container {
+  ): Promise<Container> {
     const { node } = request;
     const secrets = daggerSecrets(client, request.secrets);
     let container: Container;
@@ -143,10 +143,9 @@ export class DaggerBackend implements Backend {
       const start = nonce
         ? (base as Container).withEnvVariable(NO_CACHE_VAR, nonce)
         : (base as Container);
-      container = node.build.steps.reduce(
-        (c, step, i) => applyStep(client, c, step, i, context, secrets),
-        start,
-      );
+      container = start;
+      for (const [i, step] of node.build.steps.entries())
+        container = await applyStep(client, container, step, i, context, secrets);
       if (nonce) container = container.withoutEnvVariable(NO_CACHE_VAR);
     }
     for (const [k, v] of Object.entries(node.labels)) container = container.withLabel(k, v);
@@ -191,7 +190,7 @@ export class DaggerBackend implements Backend {
       for (const platform of node.platforms) {
         const base =
           node.build.type === "steps" ? await this.base(client, request, platform) : undefined;
-        variants.push(this.variant(client, request, platform, base, nonce));
+        variants.push(await this.variant(client, request, platform, base, nonce));
       }
       const wait = <T>(work: Promise<T>) => Promise.race([work, stop, session.lost]);
       const produced = await wait(Promise.all(variants.map((v) => v.platform())));

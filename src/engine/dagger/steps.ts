@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import type { Client, Container, Directory } from "@dagger.io/dagger";
+import path from "node:path";
+import { type Client, type Container, type Directory, ExistsType } from "@dagger.io/dagger";
 import { HiltError } from "../../errors.js";
 import type { Step } from "../../model/catalog-schema.js";
 import { SECRET_MOUNTS, type SecretName } from "../../render/secret-mounts.js";
@@ -47,15 +48,49 @@ export function daggerSecrets(
   return out;
 }
 
+/** COPY semantics: a file into `dest/` keeps its name, into `dest` becomes `dest`. */
+export function copyDestination(src: string, dest: string, srcIsFile: boolean): string {
+  return srcIsFile && dest.endsWith("/") ? path.posix.join(dest, path.posix.basename(src)) : dest;
+}
+
+async function copyStep(
+  container: Container,
+  copy: NonNullable<Step["copy"]>,
+  index: number,
+  context: Directory | undefined,
+): Promise<Container> {
+  if (!context)
+    throw new HiltError(
+      "BUILD_FAILED",
+      `${describeStep({ copy }, index)} copies from the build context, but the image has none`,
+      { hint: "give the image a `context:` folder in the catalog" },
+    );
+  const isFile = await context.exists(copy.src, { expectedType: ExistsType.RegularType });
+  const options = {
+    ...(copy.chown ? { owner: copy.chown } : {}),
+    ...(copy.chmod ? { permissions: Number.parseInt(copy.chmod, 8) } : {}),
+  };
+  if (isFile)
+    return container.withFile(
+      copyDestination(copy.src, copy.dest, true),
+      context.file(copy.src),
+      options,
+    );
+  const c = container.withDirectory(copy.dest, context.directory(copy.src), {
+    ...(copy.chown ? { owner: copy.chown } : {}),
+  });
+  return copy.chmod ? c.withExec(["chmod", "-R", copy.chmod, copy.dest]) : c;
+}
+
 /** Catalog steps as native Dagger calls on the parent container. */
-export function applyStep(
+export async function applyStep(
   client: Client,
   container: Container,
   step: Step,
   index: number,
   context: Directory | undefined,
   secrets: ReturnType<typeof daggerSecrets>,
-): Container {
+): Promise<Container> {
   const exec = (c: Container, cmd: string[] | undefined) => c.withExec(cmd ?? []);
   const mount = (c: Container, names: SecretName[]) =>
     names.reduce((acc, name) => {
@@ -93,18 +128,7 @@ export function applyStep(
       .withoutEnvVariable("PIP_BREAK_SYSTEM_PACKAGES")
       .withoutMount(SECRET_MOUNTS.pipconf.target)
       .withoutMount(SECRET_MOUNTS.ca.target);
-  if (step.copy) {
-    if (!context)
-      throw new HiltError(
-        "BUILD_FAILED",
-        `${describeStep(step, index)} copies from the build context, but the image has none`,
-        { hint: "give the image a `context:` folder in the catalog" },
-      );
-    const owner = step.copy.chown ? { owner: step.copy.chown } : {};
-    let c = container.withDirectory(step.copy.dest, context.directory(step.copy.src), owner);
-    if (step.copy.chmod) c = c.withExec(["chmod", "-R", step.copy.chmod, step.copy.dest]);
-    return c;
-  }
+  if (step.copy) return copyStep(container, step.copy, index, context);
   if (step.workdir) return container.withWorkdir(step.workdir);
   if (step.user) return container.withUser(step.user);
   throw new HiltError(
