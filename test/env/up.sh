@@ -243,3 +243,32 @@ export HILT_E2E_BASE_PREFIX=$REG/library
 export HILT_E2E_BUILDER=hilt-buildkit
 export HILT_E2E_MULTIARCH_BASE_IMAGE=$MULTIARCH
 OUT
+
+# --- PostgreSQL for hilt serve's shared job queue (src/serve/store/postgres.ts) -------------
+# A throwaway cluster under $STATE/pg on 127.0.0.1:5433 (trust auth, loopback only), run by
+# the postgres user, with an empty database hilt_test; each test run makes its own schema.
+PG_PORT=5433
+PG_DATA=$STATE/pg
+pg_bin() { find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -1; }
+PG_BIN=$(pg_bin)
+if [ -z "$PG_BIN" ]; then
+  log "apt-get install postgresql"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  PG_BIN=$(pg_bin)
+fi
+if ! "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
+  if [ ! -f "$PG_DATA/PG_VERSION" ]; then
+    log "initdb $PG_DATA"
+    rm -rf "$PG_DATA" && mkdir -p "$PG_DATA" && chown postgres:postgres "$PG_DATA"
+    runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres -A trust -E UTF8 >/dev/null
+  fi
+  log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+  rm -f "$PG_DATA/postmaster.pid" # left behind by a server that died with the machine
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DATA" start >/dev/null
+fi
+if ! "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d hilt_test -qtAc 'SELECT 1' >/dev/null 2>&1; then
+  "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres hilt_test
+fi
+echo "export HILT_E2E_POSTGRES_URL=postgres://postgres@127.0.0.1:$PG_PORT/hilt_test"
