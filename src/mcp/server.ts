@@ -8,7 +8,7 @@ import { handleInterrupts } from "../cli/signals.js";
 import { detect } from "../detect/detect.js";
 import type { BuildEvent } from "../engine/events.js";
 import { ExitCode, toHiltError } from "../errors.js";
-import { generate } from "../generate/generate.js";
+import { generate, writeGenerated } from "../generate/generate.js";
 import {
   buildArgs,
   detectArgs,
@@ -16,21 +16,53 @@ import {
   planArgs,
   resolveImageArgs,
 } from "../interface/arguments.js";
+import { planSchema } from "../plan/plan-schema.js";
+import { resultSchema } from "../report/result-schema.js";
 import { resolveRuntimeImage } from "../runtime/resolve-image.js";
+import {
+  detectResultSchema,
+  generatedSchema,
+  outputSchema,
+  resolutionSchema,
+} from "./output-schemas.js";
 import { readableIssues } from "./readable-issues.js";
 import { LineTransport } from "./stdio.js";
 import { confineToWorkspace } from "./workspace.js";
 
 type Json = Record<string, unknown>;
 
-function reply(value: unknown) {
-  return { content: [{ type: "text" as const, text: JSON.stringify(value, null, 2) }] };
+/** MCP tool annotations: hints a client uses to decide what needs the user's confirmation. */
+interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint: boolean;
 }
 
+const READ_ONLY = { readOnlyHint: true } as const;
+/** Builds push images and move alias tags (latest, the branch) in registries. */
+const BUILDS = {
+  readOnlyHint: false,
+  destructiveHint: true,
+  idempotentHint: true,
+  openWorldHint: true,
+} as const;
+
+/** The result as text (for clients that read only content) and as structuredContent. */
+function reply(value: unknown) {
+  const text = JSON.stringify(value, null, 2);
+  return {
+    content: [{ type: "text" as const, text }],
+    structuredContent: JSON.parse(text) as Json,
+  };
+}
+
+/** A tool error: text only, since its shape is not the tool's outputSchema. */
 function failure(error: unknown) {
   const e = toHiltError(error);
+  const body = { ok: false, error: { code: e.code, message: e.message, hint: e.hint } };
   return {
-    ...reply({ ok: false, error: { code: e.code, message: e.message, hint: e.hint } }),
+    content: [{ type: "text" as const, text: JSON.stringify(body, null, 2) }],
     isError: true,
   };
 }
@@ -43,8 +75,11 @@ interface CallContext {
 }
 
 interface Tool<S extends z.ZodRawShape> {
+  title: string;
   description: string;
   args: S;
+  output: z.ZodType;
+  annotations: ToolAnnotations;
   run: (args: z.output<z.ZodObject<S>>, context: CallContext) => unknown;
 }
 
@@ -54,6 +89,9 @@ function tool<S extends z.ZodRawShape>(definition: Tool<S>): Tool<z.ZodRawShape>
 
 function buildTool(all: boolean) {
   return tool({
+    title: all ? "Run the pipeline" : "Build images",
+    output: resultSchema,
+    annotations: BUILDS,
     description: all
       ? "Run the default pipeline (or the one named) and return the result JSON."
       : "Build catalog images or groups (with their parents), or the services of repository folders; returns the result JSON.",
@@ -89,14 +127,27 @@ function buildTool(all: boolean) {
   });
 }
 
+const generateToolArgs = {
+  ...generateArgs,
+  write: z.boolean().default(false).describe("Write the files into the repository."),
+  force: z.boolean().default(false).describe("With write: replace files that exist."),
+};
+
 const TOOLS: Record<string, Tool<z.ZodRawShape>> = {
   detect: tool({
+    title: "Detect services",
+    output: detectResultSchema,
+    annotations: { ...READ_ONLY, openWorldHint: false },
     description:
       "Find the services in a repository: language, package manager, framework, port, with the source of each fact.",
     args: detectArgs,
     run: (args) => detect(path.resolve(args.path)),
   }),
   plan: tool({
+    title: "Plan the build graph",
+    output: planSchema,
+    // Base images are pinned to the digests their registries report.
+    annotations: { ...READ_ONLY, openWorldHint: true },
     description:
       "The build graph Hilt would run: waves, input hashes and the refs each image pushes.",
     args: planArgs,
@@ -109,6 +160,9 @@ const TOOLS: Record<string, Tool<z.ZodRawShape>> = {
   build: buildTool(false),
   build_all: buildTool(true),
   resolve_image: tool({
+    title: "Resolve a runtime image",
+    output: resolutionSchema,
+    annotations: { ...READ_ONLY, openWorldHint: false },
     description:
       "Which image a session or a task runs in (TTYD_IMAGE, TASK_IMAGE_<PROVIDER>, TASK_IMAGE_DEFAULT, catalog defaults).",
     args: resolveImageArgs,
@@ -123,10 +177,24 @@ const TOOLS: Record<string, Tool<z.ZodRawShape>> = {
       ),
   }),
   generate: tool({
+    title: "Generate Dockerfiles",
+    output: generatedSchema,
+    // With write and force it replaces existing files; the same call writes the same files.
+    annotations: {
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: false,
+    },
     description:
-      "Dockerfile and .dockerignore for each service without one (returned, not written).",
-    args: generateArgs,
-    run: (args) => generate(path.resolve(args.path), { roles: args.roles }),
+      "Dockerfile and .dockerignore for each service without one: returned, and written into the repository with write (existing files replaced only with force).",
+    args: generateToolArgs,
+    run: async (args) => {
+      const root = path.resolve(args.path);
+      const generated = generate(root, { roles: args.roles });
+      if (!args.write) return generated;
+      return { ...generated, written: await writeGenerated(root, generated.files, args.force) };
+    },
   }),
 };
 
@@ -164,8 +232,11 @@ export function createMcpServer(version: string, workspace: string): HiltMcpServ
   server.setRequestHandler(ListToolsRequestSchema, () => ({
     tools: Object.entries(TOOLS).map(([name, t]) => ({
       name,
+      title: t.title,
       description: t.description,
       inputSchema: inputSchema(t.args),
+      outputSchema: outputSchema(t.output),
+      annotations: { title: t.title, ...t.annotations },
     })),
   }));
 

@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NODE_ARGS } from "../helpers/cli.js";
@@ -278,6 +279,25 @@ describe("hilt mcp against protocol abuse (one server, many bad messages)", () =
     const error = toolError(await client.call(27, "detect", { path: "examples/\u0000/x" }));
     expect(error.code).not.toBe("INTERNAL");
     await client.alive(28);
+  });
+
+  it("generate asked to write outside the workspace: a coded tool error, nothing written", async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), "hilt-mcp-outside-"));
+    writeFileSync(path.join(outside, "package.json"), '{"name":"x","scripts":{"start":"x"}}');
+    const reply = await client.call(29, "generate", { path: outside, write: true, force: true });
+    expect(toolError(reply).code).toBe("PATH_OUTSIDE_ROOT");
+    expect(reply.result.structuredContent).toBeUndefined();
+    expect(readdirSync(outside)).toEqual(["package.json"]);
+  });
+
+  it("generate with write as a string: -32602, nothing run", async () => {
+    expectError(
+      await client.call(30, "generate", { path: "examples/client-server", write: "yes" }),
+      -32602,
+      30,
+      /arguments\.write/,
+    );
+    await client.alive(31);
   });
 });
 

@@ -42,7 +42,8 @@ describe.skipIf(!env)("hilt mcp builds for real", () => {
       { onprogress: (p) => progress.push(p.message ?? ""), timeout: 600_000 },
     );
     const content = (raw as { content: { text: string }[] }).content;
-    const result = resultSchema.parse(JSON.parse(content[0]?.text ?? ""));
+    const result = resultSchema.parse(raw.structuredContent);
+    expect(JSON.parse(content[0]?.text ?? "")).toEqual(raw.structuredContent);
     expect(result.ok).toBe(true);
     const image = result.images[0];
     expect(await registryDigest(image?.refs[0] ?? "")).toBe(image?.digest);

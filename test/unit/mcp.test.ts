@@ -1,11 +1,16 @@
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
+import type { JsonSchemaType } from "@modelcontextprotocol/sdk/validation/types.js";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
+import { detectResultSchema } from "../../src/mcp/output-schemas.js";
 import { readableIssues } from "../../src/mcp/readable-issues.js";
 import { checkMessage, LineTransport } from "../../src/mcp/stdio.js";
+import { planSchema } from "../../src/plan/plan-schema.js";
 import { NODE_ARGS, tempRepo } from "../helpers/cli.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -44,6 +49,101 @@ describe("hilt mcp, driven by the MCP SDK's client", () => {
       expect.arrayContaining(["targets", "push", "engine", "platforms"]),
     );
     expect(tools.find((t) => t.name === "resolve_image")?.inputSchema.required).toEqual(["mode"]);
+  });
+
+  it("declares an outputSchema and annotations for every tool", async () => {
+    const { tools } = await client.listTools();
+    const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
+    for (const t of tools) {
+      expect(t.outputSchema?.type).toBe("object");
+      expect(t.outputSchema).not.toHaveProperty("$schema");
+      expect(typeof t.annotations?.title).toBe("string");
+    }
+    expect(byName.plan?.outputSchema?.properties).toHaveProperty("waves");
+    expect(byName.build?.outputSchema?.properties).toHaveProperty("images");
+    expect(byName.detect?.outputSchema?.properties).toHaveProperty("services");
+    for (const name of ["detect", "plan", "resolve_image"])
+      expect(byName[name]?.annotations?.readOnlyHint).toBe(true);
+    expect(byName.detect?.annotations?.openWorldHint).toBe(false);
+    expect(byName.generate?.annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+      openWorldHint: false,
+    });
+    for (const name of ["build", "build_all"])
+      expect(byName[name]?.annotations).toMatchObject({ readOnlyHint: false, openWorldHint: true });
+  });
+
+  it("returns structuredContent valid against each tool's outputSchema", async () => {
+    const { tools } = await client.listTools();
+    const validator = new AjvJsonSchemaValidator();
+    const calls: [string, Record<string, unknown>][] = [
+      ["detect", { path: "examples/client-server" }],
+      ["plan", { targets: ["task"], push: "ttl.sh" }],
+      ["resolve_image", { mode: "task", provider: "codex" }],
+      ["generate", { path: "examples/client-server" }],
+    ];
+    for (const [name, args] of calls) {
+      const result = await client.callTool({ name, arguments: args });
+      expect(result.isError).toBeFalsy();
+      // The text and the structured form are the same document.
+      expect(result.structuredContent).toEqual(text(result));
+      const schema = tools.find((t) => t.name === name)?.outputSchema as JsonSchemaType;
+      const check = validator.getValidator(schema)(result.structuredContent);
+      expect(check.errorMessage, name).toBeUndefined();
+      expect(check.valid).toBe(true);
+    }
+    const plan = await client.callTool({ name: "plan", arguments: { targets: ["task"] } });
+    expect(planSchema.parse(plan.structuredContent).kind).toBe("hilt.plan");
+    const detected = await client.callTool({ name: "detect", arguments: { path: "." } });
+    expect(detectResultSchema.parse(detected.structuredContent).kind).toBe("hilt.detect");
+  });
+
+  it("a tool error has no structuredContent (its shape is not the outputSchema)", async () => {
+    const result = await client.callTool({ name: "plan", arguments: { targets: ["nope"] } });
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toBeUndefined();
+  });
+
+  it("generate writes only when asked, and replaces files only with force", async () => {
+    const repo = tempRepo({
+      "package.json": JSON.stringify({ name: "svc", scripts: { start: "node index.js" } }),
+      "index.js": "",
+      ".dockerignore": "keep\n",
+    });
+    // The server confines paths to its workspace: one started in the temporary repository.
+    const client = new Client({ name: "hilt-test", version: "1.0.0" });
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [...NODE_ARGS, "mcp"],
+        cwd: repo,
+        stderr: "pipe",
+      }),
+    );
+    onTestFinished(() => client.close());
+    const call = (args: object) => client.callTool({ name: "generate", arguments: args });
+    const shown = await call({ path: "." });
+    const files = (shown.structuredContent as { files: { path: string }[] }).files;
+    expect(files.map((f) => f.path).sort()).toEqual([".dockerignore", "Dockerfile"]);
+    expect(existsSync(path.join(repo, "Dockerfile"))).toBe(false);
+
+    const refused = await call({ path: ".", write: true });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toMatchObject({ error: { code: "WOULD_OVERWRITE" } });
+    expect(existsSync(path.join(repo, "Dockerfile"))).toBe(false);
+    expect(readFileSync(path.join(repo, ".dockerignore"), "utf8")).toBe("keep\n");
+
+    const forced = await call({ path: ".", write: true, force: true });
+    expect((forced.structuredContent as { written: string[] }).written.sort()).toEqual([
+      ".dockerignore",
+      "Dockerfile",
+    ]);
+    expect(readFileSync(path.join(repo, "Dockerfile"), "utf8")).toMatch(/Generated by Hilt/);
+    // Now the service has its Dockerfile: it is reused, nothing more is written.
+    const again = await call({ path: ".", write: true });
+    expect(again.structuredContent).toMatchObject({ files: [], written: [] });
   });
 
   it("detects the client/server example", async () => {

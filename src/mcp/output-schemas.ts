@@ -1,0 +1,76 @@
+import { z } from "zod";
+import type { DetectResult } from "../detect/types.js";
+import type { GeneratedFile } from "../generate/generate.js";
+import type { Resolution } from "../runtime/resolve-image.js";
+
+/** What each MCP tool returns as structuredContent, declared as its outputSchema. */
+
+const fact = <T extends z.ZodType>(value: T) =>
+  z.object({ value, source: z.string().describe("Where the fact came from.") });
+
+const serviceSchema = z.object({
+  name: z.string(),
+  path: z.string().describe('Folder relative to the repository root; "." for the root.'),
+  role: fact(z.enum(["client", "server", "service"])),
+  language: fact(z.enum(["node", "bun", "python", "go", "static", "unknown"])),
+  packageManager: fact(
+    z.enum(["npm", "yarn", "yarn-berry", "pnpm", "bun", "pip", "poetry", "uv", "go"]),
+  ).optional(),
+  packageManagerVersion: fact(z.string()).optional(),
+  runtimeVersion: fact(z.string()).optional(),
+  framework: fact(z.string()).optional(),
+  spa: z.boolean(),
+  buildCommand: fact(z.string()).optional(),
+  startCommand: fact(z.string()).optional(),
+  outputDir: fact(z.string()).optional(),
+  port: fact(z.number().int()).optional(),
+  context: fact(z.string()),
+  dockerfile: fact(z.string()).optional(),
+  entry: fact(z.string()).optional(),
+});
+
+export const detectResultSchema = z.object({
+  schemaVersion: z.literal(1),
+  kind: z.literal("hilt.detect"),
+  root: z.string(),
+  services: z.array(serviceSchema),
+  client: z.string().nullable(),
+  server: z.string().nullable(),
+  ports: z.record(z.string(), z.number().int()),
+  warnings: z.array(z.string()),
+});
+
+export const resolutionSchema = z.object({
+  mode: z.enum(["session", "task"]),
+  provider: z.string().nullable(),
+  image: z.string(),
+  source: z.string().describe("The rule that decided: a variable's name, catalog.runtime.…"),
+  catalogImage: z.string().nullable(),
+});
+
+export const generatedSchema = z.object({
+  files: z.array(
+    z.object({ path: z.string(), content: z.string(), executable: z.boolean().optional() }),
+  ),
+  skipped: z.array(z.string()).describe("Services nothing was generated for, and why."),
+  written: z
+    .array(z.string())
+    .optional()
+    .describe("Repository-relative paths written, when write was asked for."),
+});
+
+// The schemas must describe what the code returns: these fail to compile when a type drifts.
+type Accepts<S extends z.ZodType, T extends z.input<S>> = T;
+export type _DetectFits = Accepts<typeof detectResultSchema, DetectResult>;
+export type _ResolutionFits = Accepts<typeof resolutionSchema, Resolution>;
+export type _GeneratedFits = Accepts<typeof generatedSchema, { files: GeneratedFile[] } & Skipped>;
+type Skipped = { skipped: string[] };
+
+/**
+ * A zod schema as an MCP outputSchema: draft 2020-12 keywords without the `$schema` marker
+ * (clients' validators default to their own draft and reject a `$schema` they do not load).
+ */
+export function outputSchema(schema: z.ZodType): { type: "object" } & Record<string, unknown> {
+  const { $schema: _, ...json } = z.toJSONSchema(schema, { io: "output", unrepresentable: "any" });
+  return json as { type: "object" } & Record<string, unknown>;
+}
