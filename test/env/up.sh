@@ -232,6 +232,14 @@ if ! docker buildx imagetools inspect "$MULTIARCH" 2>/dev/null | grep -q linux/a
   docker buildx imagetools create --builder hilt-buildkit -t "$MULTIARCH" "$MULTIARCH-amd64" "$MULTIARCH-arm64" >/dev/null 2>&1
 fi
 
+# --- hilt serve's dashboard test (test/e2e/serve-dashboard.test.ts): Debian's headless chromium,
+# driven by playwright-core.
+command -v chromium >/dev/null || {
+  log "apt-get install chromium"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+}
+
 cat <<OUT
 export HILT_E2E_DOCKER=1
 export HILT_E2E_REGISTRY=$REG
