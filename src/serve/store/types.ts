@@ -2,6 +2,9 @@
  * The durable job queue behind `hilt serve`: one contract, two stores (SQLite embedded,
  * PostgreSQL shared by several instances). Every method that changes state resolves only after
  * the change is durable, so an accepted job survives `kill -9`.
+ *
+ * Changes since the first commit, all additive (no signature changed): FinishOptions.worker,
+ * recover()'s optional third argument, StoreOptions (open.ts).
  */
 
 export const JOB_KINDS = ["build", "build-all", "plan", "detect"] as const;
@@ -84,6 +87,24 @@ export interface FinishOptions {
   status: Extract<JobStatus, "succeeded" | "failed" | "cancelled" | "interrupted">;
   result?: unknown;
   exitCode?: number;
+  /**
+   * When given, the job is finished only while this worker still holds it (a worker whose job
+   * was recovered and re-queued elsewhere cannot overwrite the new run).
+   */
+  worker?: string;
+}
+
+export interface RecoverOptions {
+  /**
+   * Also take back `worker`'s own running jobs (true, the default: a restart after `kill -9`
+   * reuses its worker id). Pass false for a periodic sweep of dead peers by a live instance.
+   */
+  own?: boolean;
+}
+
+export interface StoreOptions {
+  /** How long a heartbeat keeps a worker alive (default 30 s); heartbeat at a third of it. */
+  leaseMs?: number;
 }
 
 /** What happens on start-up to jobs a dead instance left `running`. */
@@ -93,17 +114,26 @@ export interface JobStore {
   submit(request: JobRequest, options: SubmitOptions): Promise<{ job: Job; created: boolean }>;
   get(id: string): Promise<Job | undefined>;
   list(filter: JobFilter): Promise<JobPage>;
-  /** Atomically moves the oldest queued job to running for `worker`; each job is claimed once. */
+  /**
+   * Atomically moves the oldest queued job to running for `worker`; each job is claimed once,
+   * also across processes sharing the queue. Also heartbeats `worker`.
+   */
   claim(worker: string): Promise<Job | undefined>;
+  /** Stores the event with the job's next seq (1, 2, 3…) and returns that seq. */
   appendEvent(jobId: string, event: Record<string, unknown>): Promise<number>;
   /** Events with seq > afterSeq, in order. */
   events(jobId: string, afterSeq: number, limit?: number): Promise<JobEvent[]>;
+  /** Sets a final status, unless the job already has one (a cancelled job stays cancelled). */
   finish(jobId: string, options: FinishOptions): Promise<void>;
   /** Queued → cancelled at once; running → cancelRequested (the runner aborts it). */
   cancel(jobId: string): Promise<Job | undefined>;
   /** Keeps `worker` alive; a worker silent for longer than the lease is dead. */
   heartbeat(worker: string): Promise<void>;
-  /** Running jobs of dead workers (or of `worker` itself after a restart) per the policy. */
-  recover(worker: string, policy: RecoveryPolicy): Promise<number>;
+  /**
+   * Running jobs of dead workers (or of `worker` itself after a restart) become `interrupted`
+   * (finishedAt set) or `queued` again per the policy, each with an event saying so; returns how
+   * many. Also heartbeats `worker`. Call it at start-up before claiming.
+   */
+  recover(worker: string, policy: RecoveryPolicy, options?: RecoverOptions): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,0 +1,114 @@
+import { HiltError } from "../../errors.js";
+import type { Job, JobFilter, JobKind, JobStatus, RecoveryPolicy } from "./types.js";
+
+/** A `jobs` row as both stores return it (SQLite: text and integers; PostgreSQL: Date, boolean). */
+export interface JobRow {
+  pos: number | string;
+  id: string;
+  kind: string;
+  status: string;
+  request: string;
+  owner: string;
+  idempotency_key: string | null;
+  created_at: string | Date;
+  started_at: string | Date | null;
+  finished_at: string | Date | null;
+  result: string | null;
+  exit_code: number | null;
+  cancel_requested: number | boolean;
+  worker: string | null;
+}
+
+export const DEFAULT_LEASE_MS = 30_000;
+export const MAX_PAGE = 500;
+const MAX_EVENTS = 10_000;
+
+const iso = (value: string | Date): string => (value instanceof Date ? value.toISOString() : value);
+
+export function toJob(row: JobRow): Job {
+  const job: Job = {
+    id: row.id,
+    kind: row.kind as JobKind,
+    status: row.status as JobStatus,
+    request: JSON.parse(row.request),
+    owner: row.owner,
+    createdAt: iso(row.created_at),
+    cancelRequested: Boolean(row.cancel_requested),
+  };
+  if (row.idempotency_key !== null) job.idempotencyKey = row.idempotency_key;
+  if (row.started_at !== null) job.startedAt = iso(row.started_at);
+  if (row.finished_at !== null) job.finishedAt = iso(row.finished_at);
+  if (row.result !== null) job.result = JSON.parse(row.result);
+  if (row.exit_code !== null) job.exitCode = row.exit_code;
+  if (row.worker !== null) job.worker = row.worker;
+  return job;
+}
+
+/** A job's result as stored: the JSON text, or NULL when there is none. */
+export const resultText = (result: unknown): string | null =>
+  result === undefined ? null : JSON.stringify(result);
+
+/** The `next` cursor: the position of the last job of a page, opaque to callers. */
+export const encodeCursor = (pos: number | string): string =>
+  Buffer.from(`p${pos}`).toString("base64url");
+
+export function decodeCursor(cursor: string): number {
+  const text = Buffer.from(cursor, "base64url").toString();
+  if (!/^p[1-9][0-9]{0,15}$/.test(text)) {
+    throw new HiltError("INVALID_ARGUMENT", "the job list cursor is not one this server gave", {
+      hint: "pass the `next` value of the previous page unchanged, or no cursor for page one",
+    });
+  }
+  return Number(text.slice(1));
+}
+
+export const pageSize = (filter: JobFilter): number =>
+  Math.min(Math.max(Math.trunc(filter.limit) || 1, 1), MAX_PAGE);
+
+export const eventLimit = (limit: number | undefined): number =>
+  Math.min(Math.max(Math.trunc(limit ?? MAX_EVENTS) || 1, 1), MAX_EVENTS);
+
+/**
+ * What recovery does to a job its dead worker left running: interrupt it, or queue it again
+ * (a job whose cancel was asked for ends cancelled instead of running again).
+ */
+export const recoveredStatus = (policy: RecoveryPolicy, cancelRequested: boolean): JobStatus =>
+  policy === "interrupt" ? "interrupted" : cancelRequested ? "cancelled" : "queued";
+
+/** The event a recovered job gets, in the shape of the `--events` NDJSON events. */
+export const recoveryEvent = (status: JobStatus, worker: string | null): string =>
+  JSON.stringify({
+    event: `job-${status === "queued" ? "requeued" : status}`,
+    reason: "the server running the job stopped before it finished",
+    worker,
+    time: new Date().toISOString(),
+  });
+
+/** The list query of both stores; `placeholder(n)` spells the n-th parameter (`?` or `$n`). */
+export function listQuery(
+  filter: JobFilter,
+  placeholder: (n: number) => string,
+): { sql: string; params: unknown[]; size: number } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (column: string, op: string, value: unknown) => {
+    params.push(value);
+    where.push(`${column} ${op} ${placeholder(params.length)}`);
+  };
+  if (filter.status) add("status", "=", filter.status);
+  if (filter.kind) add("kind", "=", filter.kind);
+  if (filter.owner !== undefined) add("owner", "=", filter.owner);
+  if (filter.cursor !== undefined) add("pos", "<", decodeCursor(filter.cursor));
+  const size = pageSize(filter);
+  params.push(size + 1);
+  const clause = where.length > 0 ? `WHERE ${where.join(" AND ")} ` : "";
+  const sql = `SELECT * FROM jobs ${clause}ORDER BY pos DESC LIMIT ${placeholder(params.length)}`;
+  return { sql, params, size };
+}
+
+/** Splits a page fetched with one row more than asked into jobs and the next cursor. */
+export function toPage(rows: JobRow[], size: number): { jobs: Job[]; next?: string } {
+  const jobs = rows.slice(0, size).map(toJob);
+  const last = rows[size - 1];
+  return rows.length > size && last ? { jobs, next: encodeCursor(last.pos) } : { jobs };
+}

@@ -1,0 +1,73 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { openJobStore, redactLocation } from "../../src/serve/store/open.js";
+import { describeJobStoreContract, describeQueueProcesses } from "../helpers/job-store-contract.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "hilt-store-"));
+let count = 0;
+const newQueue = async () => path.join(dir, `q${++count}`, "jobs.db");
+
+describeJobStoreContract("SQLite", newQueue);
+describeQueueProcesses("SQLite", newQueue);
+
+describe("openJobStore", () => {
+  const stores: { close(): Promise<void> }[] = [];
+  afterAll(async () => Promise.all(stores.map((s) => s.close())));
+
+  it("opens SQLite from sqlite:PATH, sqlite:///PATH and a plain path, in WAL mode", async () => {
+    for (const prefix of ["sqlite:", "sqlite://", ""]) {
+      const file = await newQueue();
+      const store = await openJobStore(`${prefix}${file}`);
+      stores.push(store);
+      await store.submit({ kind: "plan", workspace: ".", options: {} }, { owner: "t" });
+      const db = new Database(file, { readonly: true });
+      expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+      expect(db.prepare("SELECT count(*) AS n FROM jobs").get()).toEqual({ n: 1 });
+      expect(db.prepare("SELECT version FROM schema_version").all()).toEqual([{ version: 1 }]);
+      db.close();
+    }
+    const memory = await openJobStore("sqlite::memory:");
+    stores.push(memory);
+    expect((await memory.list({ limit: 5 })).jobs).toEqual([]);
+  });
+
+  it("refuses an unknown scheme without echoing its password", async () => {
+    const error = await openJobStore("mysql://root:hunter2@db/jobs").catch((e) => e);
+    expect(error).toMatchObject({ code: "INVALID_ARGUMENT", exitCode: 2 });
+    expect(error.message).not.toContain("hunter2");
+    expect(error.hint).toMatch(/postgres:\/\//);
+    expect(redactLocation("postgres://u:secret@h:5/db")).toBe("postgres://u:***@h:5/db");
+  });
+
+  it("says QUEUE_UNAVAILABLE for a file that is not a job queue, and for a newer schema", async () => {
+    const notDb = path.join(dir, "not-a-db");
+    writeFileSync(notDb, "x".repeat(4096));
+    const error = await openJobStore(notDb).catch((e) => e);
+    expect(error).toMatchObject({ code: "QUEUE_UNAVAILABLE", exitCode: 4 });
+    expect(error.message).toContain(notDb);
+    expect(error.message).not.toContain("xxxx");
+
+    const newer = await newQueue();
+    (await openJobStore(newer)).close();
+    const db = new Database(newer);
+    db.prepare("UPDATE schema_version SET version = 99").run();
+    db.close();
+    await expect(openJobStore(newer)).rejects.toMatchObject({
+      code: "QUEUE_UNAVAILABLE",
+      message: expect.stringContaining("schema version 99"),
+    });
+  });
+
+  it("names the PostgreSQL server it cannot reach, never the password", async () => {
+    const error = await openJobStore("postgres://u:hunter2@127.0.0.1:1/none").catch((e) => e);
+    expect(error).toMatchObject({ code: "QUEUE_UNAVAILABLE", exitCode: 4 });
+    expect(error.message).toContain("127.0.0.1:1/none");
+    expect(`${error.message} ${error.hint}`).not.toContain("hunter2");
+    await expect(openJobStore("postgres://h/db?schema=Bad;Drop")).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
+  });
+});
