@@ -8,14 +8,15 @@ import type { Resolution } from "../runtime/resolve-image.js";
 const fact = <T extends z.ZodType>(value: T) =>
   z.object({ value, source: z.string().describe("Where the fact came from.") });
 
-const serviceSchema = z.object({
+// Loose on purpose: detection learns new languages, package managers and facts; a client
+// reading the known fields must not reject a newer server's output.
+const serviceShape = {
   name: z.string(),
   path: z.string().describe('Folder relative to the repository root; "." for the root.'),
   role: fact(z.enum(["client", "server", "service"])),
-  language: fact(z.enum(["node", "bun", "python", "go", "static", "unknown"])),
-  packageManager: fact(
-    z.enum(["npm", "yarn", "yarn-berry", "pnpm", "bun", "pip", "poetry", "uv", "go"]),
-  ).optional(),
+  language: fact(z.string().describe("node, bun, python, go, static, …, or unknown.")),
+  kind: fact(z.string().describe("service (long-running) or job (runs once).")).optional(),
+  packageManager: fact(z.string().describe("npm, pnpm, yarn, pip, uv, go, …")).optional(),
   packageManagerVersion: fact(z.string()).optional(),
   runtimeVersion: fact(z.string()).optional(),
   framework: fact(z.string()).optional(),
@@ -27,7 +28,8 @@ const serviceSchema = z.object({
   context: fact(z.string()),
   dockerfile: fact(z.string()).optional(),
   entry: fact(z.string()).optional(),
-});
+};
+const serviceSchema = z.looseObject(serviceShape);
 
 export const detectResultSchema = z.object({
   schemaVersion: z.literal(1),
@@ -61,7 +63,10 @@ export const generatedSchema = z.object({
 
 // The schemas must describe what the code returns: these fail to compile when a type drifts.
 type Accepts<S extends z.ZodType, T extends z.input<S>> = T;
-export type _DetectFits = Accepts<typeof detectResultSchema, DetectResult>;
+type StrictDetect = Omit<typeof detectResultSchema.shape, "services"> & {
+  services: z.ZodArray<z.ZodObject<typeof serviceShape>>;
+};
+export type _DetectFits = Accepts<z.ZodObject<StrictDetect>, DetectResult>;
 export type _ResolutionFits = Accepts<typeof resolutionSchema, Resolution>;
 export type _GeneratedFits = Accepts<typeof generatedSchema, { files: GeneratedFile[] } & Skipped>;
 type Skipped = { skipped: string[] };

@@ -31,7 +31,7 @@ describe("hilt mcp, driven by the MCP SDK's client", () => {
         stderr: "pipe",
       }),
     );
-  });
+  }, 60_000);
   afterAll(() => client.close());
 
   it("lists the tools with input schemas", async () => {
@@ -123,7 +123,8 @@ describe("hilt mcp, driven by the MCP SDK's client", () => {
       }),
     );
     onTestFinished(() => client.close());
-    const call = (args: object) => client.callTool({ name: "generate", arguments: args });
+    const call = (args: Record<string, unknown>) =>
+      client.callTool({ name: "generate", arguments: args });
     const shown = await call({ path: "." });
     const files = (shown.structuredContent as { files: { path: string }[] }).files;
     expect(files.map((f) => f.path).sort()).toEqual([".dockerignore", "Dockerfile"]);
