@@ -1,0 +1,4 @@
+export const flags: Record<string, boolean> = {
+  "new-checkout": false,
+  "dark-mode": true,
+};

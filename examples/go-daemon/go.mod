@@ -1,0 +1,3 @@
+module github.com/example/notesync
+
+go 1.15

@@ -1,0 +1,3 @@
+const started = Date.now();
+
+exports.checks = () => ({ ok: true, uptimeSeconds: Math.round((Date.now() - started) / 1000) });
