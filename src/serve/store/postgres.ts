@@ -181,8 +181,8 @@ export class PostgresJobStore implements JobStore {
       // SKIP LOCKED: concurrent claimers each take a different queued job instead of waiting.
       const { rows } = await c.query<JobRow>(
         `UPDATE jobs SET status = 'running', worker = $1, started_at = now()
-         WHERE pos = (SELECT pos FROM jobs WHERE status = 'queued' ORDER BY pos
-                      LIMIT 1 FOR UPDATE SKIP LOCKED)
+         WHERE status = 'queued' AND pos = (SELECT pos FROM jobs WHERE status = 'queued'
+                                            ORDER BY pos LIMIT 1 FOR UPDATE SKIP LOCKED)
          RETURNING *`,
         [worker],
       );

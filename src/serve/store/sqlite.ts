@@ -139,7 +139,8 @@ export class SqliteJobStore implements JobStore {
       byId: db.prepare("SELECT * FROM jobs WHERE id = ?"),
       claim: db.prepare(
         `UPDATE jobs SET status = 'running', worker = ?, started_at = ?
-         WHERE pos = (SELECT pos FROM jobs WHERE status = 'queued' ORDER BY pos LIMIT 1)
+         WHERE status = 'queued'
+           AND pos = (SELECT pos FROM jobs WHERE status = 'queued' ORDER BY pos LIMIT 1)
          RETURNING *`,
       ),
       nextSeq: db.prepare(
