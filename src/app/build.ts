@@ -10,6 +10,7 @@ import {
   type RegistryConfigOptions,
   withCatalogSecrets,
 } from "../host/build-secrets.js";
+import { sizeBudgets } from "../model/catalog-rules.js";
 import type { Pipeline } from "../model/pipeline-schema.js";
 import type { BuildGraph } from "../plan/plan-schema.js";
 import type { PushTarget } from "../plan/targets.js";
@@ -152,6 +153,7 @@ async function buildGraph(input: {
       sourceDateEpoch: epoch ?? commitEpoch(graph) ?? 0,
       onEvent: emit,
       ...(options.log ? { log: options.log } : {}),
+      budgets: sizeBudgets(project.catalog.catalog),
     });
   } finally {
     await cleanup();

@@ -4,6 +4,8 @@ import type { PlanNode } from "../plan/plan-schema.js";
 export interface BuildSecrets {
   npmrc?: string;
   pipconf?: string;
+  /** The go command's configuration file (GOPROXY, GONOSUMDB, GOFLAGS). */
+  goenv?: string;
   ca?: string;
 }
 
@@ -42,6 +44,8 @@ export interface Backend {
   build(request: BuildRequest): Promise<BuildOutput>;
   /** The local image ID a ref names, if the engine's store has it. */
   localImage(ref: string): Promise<string | undefined>;
+  /** Unpacked bytes of a local image, when the engine's store holds it (result sizes). */
+  imageSize?(ref: string): Promise<number | undefined>;
   /** Gives a local image another name (moving a local alias). */
   tagLocal(source: string, target: string): Promise<void>;
   close(): Promise<void>;

@@ -3,6 +3,8 @@ import { parseReference } from "../model/oci.js";
 import type { BuildGraph, PlanNode } from "../plan/plan-schema.js";
 import type { PushTarget } from "../plan/targets.js";
 import type { RegistryClient } from "../registry/client.js";
+import { measureImage } from "../registry/sizes.js";
+import { checkBudget, type SizeBudget } from "../report/budget.js";
 import { assembleResult, type NodeDone } from "../report/result.js";
 import type { HiltResult } from "../report/result-schema.js";
 import type { Backend, BuildSecrets } from "./backend.js";
@@ -28,6 +30,8 @@ export interface RunOptions {
   sourceDateEpoch: number;
   onEvent?: EventSink;
   log?: (line: string) => void;
+  /** Catalog images' size budgets (maxSize), checked once each image's size is known. */
+  budgets?: ReadonlyMap<string, SizeBudget>;
 }
 
 /** The tag of a ref the planner made: one that does not parse is a bug in Hilt. */
@@ -74,6 +78,48 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
     if (cacheable && registry) return registry.headManifest(node.repository, node.contentTag);
     if (!pushing) return backend.localImage(`${node.repository}:${node.contentTag}`);
     return undefined;
+  };
+
+  // Sizes are read, never waited on for long: a registry that cannot say leaves them out.
+  const measure = async (
+    node: PlanNode,
+    done: NodeDone,
+    parents: ReadonlyMap<string, NodeDone>,
+  ): Promise<void> => {
+    const parentName = node.from.type === "image" ? node.from.name : undefined;
+    const parentDone = parentName ? parents.get(parentName) : undefined;
+    const parentNode = parentName ? byName.get(parentName) : undefined;
+    const external = node.from.type === "external" ? parseReference(node.from.ref) : undefined;
+    const sameRegistry =
+      external?.ok &&
+      external.value.domain &&
+      node.repository.startsWith(`${external.value.domain}/`)
+        ? {
+            repository: `${external.value.domain}/${external.value.path}`,
+            digest: external.value.digest ?? external.value.tag ?? "latest",
+          }
+        : undefined;
+    const size = await measureImage({
+      registry: pushing ? registry : undefined,
+      image: { repository: node.repository, digest: done.digest, platforms: node.platforms },
+      parent:
+        parentDone && parentNode
+          ? { repository: parentNode.repository, digest: parentDone.digest }
+          : sameRegistry,
+      localSize: backend.imageSize?.bind(backend),
+      localRef: node.refs.immutable[0],
+      parentLocalRef: parentNode?.refs.immutable[0],
+    });
+    done.size = size;
+    const budget = options.budgets?.get(node.name);
+    if (!budget) return;
+    const verdict = checkBudget({ name: node.name, catalogFile: graph.catalog, size, budget });
+    done.size = verdict.size;
+    if (verdict.warning) {
+      emit({ event: "warning", message: verdict.warning });
+      options.log?.(`warning: ${verdict.warning}`);
+    }
+    if (verdict.error) throw verdict.error;
   };
 
   const buildNode = async (
@@ -133,6 +179,7 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
         ...(platforms ? { platforms } : {}),
       };
     }
+    await measure(node, done, parents);
     if (!options.atomic) done.aliases = await moveAliases(node, done);
     emit({ event: "finished", image: name, status: done.status, durationMs: done.durationMs });
     return done;

@@ -1,6 +1,6 @@
 import { findCycles } from "../plan/graph.js";
 import { didYouMean } from "../util/did-you-mean.js";
-import type { Catalog } from "./catalog-schema.js";
+import { type Catalog, parseByteSize } from "./catalog-schema.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { parseReference } from "./oci.js";
 import type { PathSegment, YamlSource } from "./yaml-source.js";
@@ -26,6 +26,18 @@ function reporter(
       ...(hint ? { hint } : {}),
     });
   };
+}
+
+/** Each image's size budget (maxSize in bytes, and what exceeding it does). */
+export function sizeBudgets(
+  catalog: Catalog,
+): Map<string, { maxSize: number; onExceed: "fail" | "warn" }> {
+  const budgets = new Map<string, { maxSize: number; onExceed: "fail" | "warn" }>();
+  for (const [name, image] of Object.entries(catalog.images)) {
+    const maxSize = image.maxSize === undefined ? undefined : parseByteSize(image.maxSize);
+    if (maxSize !== undefined) budgets.set(name, { maxSize, onExceed: image.overBudget ?? "fail" });
+  }
+  return budgets;
 }
 
 /** The catalog image a `from` names, or undefined when it is an external reference. */

@@ -14,6 +14,43 @@ export const CATALOG_SCHEMA_VERSION = 1;
 
 const packageList = z.array(z.string().min(1)).min(1);
 
+/** "300MB", "1.5 GiB", "120000000": decimal units are powers of 1000, binary ones of 1024. */
+export const BYTE_SIZE_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$/;
+const UNITS: Record<string, number> = {
+  B: 1,
+  kB: 1e3,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+  TiB: 1024 ** 4,
+};
+
+/** Bytes of a size written as a number or "300MB"; undefined when it is not a size. */
+export function parseByteSize(value: string | number): number | undefined {
+  if (typeof value === "number")
+    return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+  const match = BYTE_SIZE_PATTERN.exec(value);
+  if (!match) return undefined;
+  const bytes = Math.round(Number(match[1]) * (UNITS[match[2] ?? "B"] ?? 1));
+  return bytes > 0 && Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+const byteSize = z.union([z.number(), z.string()]).superRefine((value, ctx) => {
+  if (parseByteSize(value) === undefined)
+    ctx.addIssue({
+      code: "custom",
+      message: `${JSON.stringify(value)} is not a size`,
+      params: {
+        hiltCode: "INVALID_SIZE",
+        hint: 'write a positive number of bytes (120000000) or a number and a unit ("300MB", "1.5GiB")',
+      },
+    });
+});
+
 export const copyStepSchema = z
   .strictObject({
     src: repoPath.describe("Source path inside the image's build context."),
@@ -97,6 +134,17 @@ export const imageSchema = z
     repository: imageName
       .optional()
       .describe("Repository name to push as; defaults to the image's key."),
+    maxSize: byteSize
+      .optional()
+      .describe(
+        'Size budget: the most the image may weigh compressed, as a pull downloads it (its layers plus its config, checked for each platform). "300MB" (MB, GB: powers of 1000; MiB, GiB: of 1024) or bytes. Checked once the image is in a registry; a local build, whose compressed size no registry reports, is not checked and says so.',
+      ),
+    overBudget: z
+      .enum(["fail", "warn"])
+      .optional()
+      .describe(
+        "What exceeding maxSize does: fail (default: the image fails, its children are skipped, no moving tag moves to it) or warn.",
+      ),
   })
   .superRefine((image, ctx) => {
     if (image.dockerfile !== undefined && image.steps !== undefined) {
@@ -108,6 +156,14 @@ export const imageSchema = z
           hiltCode: "STEPS_AND_DOCKERFILE",
           hint: "move the steps into the Dockerfile, or drop the dockerfile key",
         },
+      });
+    }
+    if (image.overBudget !== undefined && image.maxSize === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["overBudget"],
+        message: "overBudget says what exceeding maxSize does, and this image has no maxSize",
+        params: { hiltCode: "NO_MAX_SIZE", hint: 'add maxSize (e.g. "300MB"), or drop overBudget' },
       });
     }
     for (const key of ["target", "buildArgs"] as const) {

@@ -18,7 +18,7 @@ function record(value: unknown): Record<string, unknown> | undefined {
 }
 
 /** `linux/arm64/v8` is `linux/arm64`, as buildx and the catalog write it. */
-function platformName(platform: Record<string, unknown>): string | undefined {
+export function platformName(platform: Record<string, unknown>): string | undefined {
   const { os, architecture, variant } = platform;
   if (typeof os !== "string" || typeof architecture !== "string") return undefined;
   if (os === "unknown" || architecture === "unknown") return undefined;

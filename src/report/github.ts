@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { HiltResult } from "./result-schema.js";
+import { sizeText } from "./summary.js";
 
 /** The job summary table: image, status, refs, digest, time. */
 export function markdownSummary(result: HiltResult): string {
@@ -13,14 +14,17 @@ export function markdownSummary(result: HiltResult): string {
       "",
     );
   if (result.images.length > 0) {
-    lines.push("| image | status | refs | digest | time |", "| --- | --- | --- | --- | --- |");
+    lines.push(
+      "| image | status | refs | digest | size (+ over parent) | time |",
+      "| --- | --- | --- | --- | --- | --- |",
+    );
     for (const image of result.images) {
       const refs =
         image.refs.map((r) => `\`${r}\``).join("<br>") ||
         (image.error ? image.error.message.split("\n")[0] : "");
       const digest = image.digest ? `\`${image.digest.slice(0, 19)}…\`` : "";
       lines.push(
-        `| ${image.name} | ${image.status} | ${refs} | ${digest} | ${(image.durationMs / 1000).toFixed(1)} s |`,
+        `| ${image.name} | ${image.status} | ${refs} | ${digest} | ${sizeText(image.size)} | ${(image.durationMs / 1000).toFixed(1)} s |`,
       );
     }
   }

@@ -9,6 +9,41 @@ export const errorInfoSchema = z.object({
   log: z.string().optional().describe("The end of the failing build's log, when there is one."),
 });
 
+const bytes = z.number().int().nonnegative();
+
+export const imageSizeSchema = z
+  .object({
+    compressed: bytes
+      .optional()
+      .describe(
+        "Bytes a pull downloads: the manifest's layers plus its config, for the largest platform. Known when the image was pushed.",
+      ),
+    uncompressed: bytes
+      .optional()
+      .describe("Bytes unpacked, as the local image store counts them; when it holds the image."),
+    added: bytes
+      .optional()
+      .describe(
+        "Compressed bytes of the layers this image adds over its parent (the largest platform's).",
+      ),
+    addedUncompressed: bytes
+      .optional()
+      .describe("Unpacked bytes this image adds over its parent, when both are in the store."),
+    platforms: z
+      .record(z.string(), z.object({ compressed: bytes, added: bytes.optional() }))
+      .optional()
+      .describe("Compressed size and added bytes per platform, read from the registry."),
+    budget: z
+      .object({
+        maxSize: bytes.describe("The catalog's maxSize, in bytes (compressed)."),
+        exceeded: z.boolean().nullable().describe("null: not checked (no compressed size)."),
+        onExceed: z.enum(["fail", "warn"]),
+      })
+      .optional()
+      .describe("The image's size budget from the catalog, and whether it held."),
+  })
+  .describe("What the image weighs; fields are present only when known.");
+
 export const imageResultSchema = z.object({
   name: z.string(),
   kind: z.enum(["catalog", "service"]),
@@ -23,6 +58,7 @@ export const imageResultSchema = z.object({
   parents: z.array(z.string()),
   durationMs: z.number().nonnegative(),
   error: errorInfoSchema.nullable(),
+  size: imageSizeSchema.optional(),
 });
 
 export const resultSchema = z.object({
@@ -65,6 +101,7 @@ export const resultSchema = z.object({
 });
 
 export type ImageResult = z.infer<typeof imageResultSchema>;
+export type ImageSize = z.infer<typeof imageSizeSchema>;
 export type HiltResult = z.infer<typeof resultSchema>;
 
 /** The document printed when a run fails before any image: still valid, still parseable. */

@@ -1,7 +1,12 @@
 import type { NodeOutcome } from "../engine/scheduler.js";
 import { type HiltError, toHiltError } from "../errors.js";
 import type { BuildGraph } from "../plan/plan-schema.js";
-import { type HiltResult, type ImageResult, RESULT_SCHEMA_VERSION } from "./result-schema.js";
+import {
+  type HiltResult,
+  type ImageResult,
+  type ImageSize,
+  RESULT_SCHEMA_VERSION,
+} from "./result-schema.js";
 
 /** What the run recorded of a node that finished. */
 export interface NodeDone {
@@ -12,6 +17,8 @@ export interface NodeDone {
   aliases: string[];
   /** The platforms the pushed image holds, read back from the registry. */
   platforms?: string[];
+  /** What the image weighs (and its budget), as far as it is known. */
+  size?: ImageSize;
 }
 
 /** The lines of a failing build's log kept in the result: enough to see the failing step. */
@@ -54,11 +61,14 @@ export function assembleResult(input: {
         digest: v.digest || null,
         durationMs: v.durationMs,
         error: null,
+        ...(v.size && Object.keys(v.size).length > 0 ? { size: v.size } : {}),
       };
     }
     if (outcome?.status === "failed") {
       const e = toHiltError(outcome.error);
       const log = logTail(e);
+      // An image over its size budget was built: its size says by how much.
+      const size = e.details?.size as ImageSize | undefined;
       return {
         ...base,
         status: "failed",
@@ -71,6 +81,7 @@ export function assembleResult(input: {
           ...(e.hint ? { hint: e.hint } : {}),
           ...(log ? { log } : {}),
         },
+        ...(size ? { size } : {}),
       };
     }
     const reason = outcome?.status === "skipped" ? outcome.reason : "not started";

@@ -303,6 +303,12 @@ export class DockerBackend implements Backend {
     return result.exitCode === 0 ? result.stdout.trim() || undefined : undefined;
   }
 
+  async imageSize(ref: string): Promise<number | undefined> {
+    const result = await this.run(["image", "inspect", "--format", "{{.Size}}", ref]);
+    const bytes = Number(result.stdout.trim());
+    return result.exitCode === 0 && Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+  }
+
   async tagLocal(source: string, target: string): Promise<void> {
     const result = await this.run(["tag", source, target]);
     if (result.exitCode !== 0)
