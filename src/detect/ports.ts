@@ -1,14 +1,52 @@
 import { type Fact, fact } from "./types.js";
 
+const valid = (port: number) => Number.isInteger(port) && port >= 1 && port <= 65535;
+
+/** Ports of databases and brokers: a `port:` setting holding one configures a client, not us. */
+const CLIENT_PORTS = new Set([5432, 3306, 6379, 27017, 5672, 9200, 11211, 1433, 9042, 2181, 9092]);
+
 /** EXPOSE of a Dockerfile (the first TCP port). */
 export function exposedPort(dockerfile: string, file: string): Fact<number> | undefined {
   const match = /^\s*EXPOSE\s+(\d{1,5})(?:\/tcp)?\b/im.exec(dockerfile);
   const port = Number(match?.[1]);
-  return port >= 1 && port <= 65535 ? fact(port, `${file}#EXPOSE`) : undefined;
+  return valid(port) ? fact(port, `${file}#EXPOSE`) : undefined;
+}
+
+/** A port named by a command line: --port N, -p N, --bind host:N, -b host:N, runserver host:N. */
+export function portInCommand(command: string): number | undefined {
+  const match =
+    /(?:--port|--http-port|-p)[= ]+["']?(\d{2,5})\b/.exec(command) ??
+    /(?:--bind|-b|--listen|--host)[= ]+["']?[\w.[\]]*:(\d{2,5})\b/.exec(command) ??
+    /\brunserver\s+(?:[\w.]+:)?(\d{2,5})\b/.exec(command);
+  const port = Number(match?.[1]);
+  return valid(port) ? port : undefined;
+}
+
+/**
+ * The port a Dockerfile's container listens on, by what runs: its last CMD/ENTRYPOINT naming a
+ * port, then `ENV PORT`, then EXPOSE.
+ */
+export function dockerfilePort(dockerfile: string, file: string): Fact<number> | undefined {
+  const lines = dockerfile.replace(/\\\r?\n/g, " ").split(/\r?\n/);
+  let fromRun: Fact<number> | undefined;
+  let fromEnv: Fact<number> | undefined;
+  for (const line of lines) {
+    const run = /^\s*(CMD|ENTRYPOINT)\s+(.*)$/i.exec(line);
+    if (run) {
+      const port = portInCommand((run[2] ?? "").replace(/["',[\]]/g, " "));
+      if (port) fromRun = fact(port, `${file}#${(run[1] ?? "CMD").toUpperCase()}`);
+      continue;
+    }
+    const env = /^\s*ENV\s+(?:.*\s)?PORT[= ]\s*["']?(\d{1,5})\b/i.exec(line);
+    const port = Number(env?.[1]);
+    if (env && valid(port)) fromEnv = fact(port, `${file}#ENV PORT`);
+  }
+  return fromRun ?? fromEnv ?? exposedPort(dockerfile, file);
 }
 
 const SOURCE_PATTERNS: { pattern: RegExp; what: string }[] = [
   { pattern: /process\.env\.PORT\s*(?:\|\||\?\?)\s*['"]?(\d{2,5})/, what: "PORT default" },
+  { pattern: /Bun\.env\.PORT\s*(?:\|\||\?\?)\s*['"]?(\d{2,5})/, what: "PORT default" },
   {
     pattern: /(?:os\.environ\.get|os\.getenv)\(\s*['"]PORT['"]\s*,\s*['"]?(\d{2,5})/,
     what: "PORT default",
@@ -24,12 +62,44 @@ const SOURCE_PATTERNS: { pattern: RegExp; what: string }[] = [
 /** The first port a source file names, and the line it is on. */
 export function portInSource(text: string, file: string): Fact<number> | undefined {
   for (const { pattern, what } of SOURCE_PATTERNS) {
-    const match = pattern.exec(text);
-    if (!match) continue;
-    const port = Number(match[1]);
-    if (port < 1 || port > 65535) continue;
-    const line = text.slice(0, match.index).split("\n").length;
-    return fact(port, `${file}:${line} (${what})`);
+    const global = new RegExp(pattern.source, `${pattern.flags}g`);
+    for (const match of text.matchAll(global)) {
+      const port = Number(match[1]);
+      if (!valid(port) || (what === "port setting" && CLIENT_PORTS.has(port))) continue;
+      const line = text.slice(0, match.index).split("\n").length;
+      return fact(port, `${file}:${line} (${what})`);
+    }
   }
   return undefined;
 }
+
+/** Configuration files an app commonly reads its port from, relative to its folder. */
+export const CONFIG_FILES = [
+  ".env",
+  "config.json",
+  "config.yaml",
+  "config.yml",
+  "config.toml",
+  "config/default.json",
+  "config/production.json",
+  "config/default.yaml",
+  "config/config.yaml",
+  "settings.yaml",
+];
+
+/** A PORT/port key in a .env, JSON, YAML or TOML file (never a database's port). */
+export function portInConfig(text: string, file: string): Fact<number> | undefined {
+  const pattern =
+    /(?:^|[\s"'{,])(?:PORT|port|http_port|server_port|HTTP_PORT)["']?\s*[:=]\s*["']?(\d{2,5})\b/g;
+  for (const match of text.matchAll(pattern)) {
+    const port = Number(match[1]);
+    if (!valid(port) || CLIENT_PORTS.has(port)) continue;
+    const line = text.slice(0, match.index).split("\n").length;
+    return fact(port, `${file}:${line} (config)`);
+  }
+  return undefined;
+}
+
+/** A fact that is only Hilt's or a framework's default, not something the repository says. */
+export const isDefaultPort = (port: Fact<number>) =>
+  /default|generated image/.test(port.source) && !/PORT default/.test(port.source);

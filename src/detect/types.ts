@@ -4,7 +4,20 @@ export interface Fact<T> {
   source: string;
 }
 
-export type Language = "node" | "bun" | "python" | "go" | "static" | "unknown";
+export type Language =
+  | "node"
+  | "bun"
+  | "python"
+  | "go"
+  | "static"
+  | "dotnet"
+  | "java"
+  | "rust"
+  | "ruby"
+  | "php"
+  | "unknown";
+/** A long-running process (answers on a port or works a queue) or a one-shot run that exits. */
+export type ServiceKind = "service" | "job";
 export type PackageManager =
   | "npm"
   | "yarn"
@@ -23,6 +36,9 @@ export interface Service {
   path: string;
   role: Fact<Role>;
   language: Fact<Language>;
+  /** Present only as "none": a language Hilt detects but cannot generate an image for. */
+  support?: Fact<"none">;
+  kind: Fact<ServiceKind>;
   packageManager?: Fact<PackageManager>;
   /** Version pinned by the packageManager field, e.g. 9.1.0 for pnpm@9.1.0. */
   packageManagerVersion?: Fact<string>;
@@ -54,6 +70,11 @@ export interface DetectResult {
   ports: Record<string, number>;
   warnings: string[];
 }
+
+/** What a language analyzer finds in one folder; detect adds the name, path, role and context. */
+export type Analysis = Omit<Service, "name" | "path" | "role" | "context" | "kind"> & {
+  kind?: Fact<ServiceKind>;
+};
 
 export function fact<T>(value: T, source: string): Fact<T> {
   return { value, source };
