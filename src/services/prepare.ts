@@ -64,14 +64,15 @@ export function gatherServices(
       };
       if (service.dockerfile) {
         const dockerfile = service.dockerfile.value;
-        const context = resolveInside(folder, service.path);
+        // The context the reused Dockerfile expects (compose's build.context, or a folder above).
+        const context = resolveInside(folder, service.context.value);
         resolveInside(folder, dockerfile);
         const dockerfileFull = path.join(folder, dockerfile);
         builds.push({
           ...base,
           dockerfile: fromRoot(root, path.join(folder, dockerfile)),
           dockerfileText: readInside(folder, dockerfile),
-          context: fromRoot(root, path.join(folder, service.path)),
+          context: fromRoot(root, path.join(folder, service.context.value)),
           contextDigest: hasher.digest(context, dockerignoreFor(context, dockerfileFull)),
           generated: false,
         });
