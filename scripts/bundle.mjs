@@ -5,7 +5,7 @@
 // only when the dagger engine is chosen. The bundle sits two folders under the package root, as
 // src/cli/main.ts does, so its `new URL("../../package.json", import.meta.url)` still finds
 // Hilt's version.
-import { rmSync } from "node:fs";
+import { cpSync, rmSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 
@@ -52,4 +52,10 @@ await build({
     js: 'import { createRequire as __hiltCreateRequire } from "node:module"; const require = __hiltCreateRequire(import.meta.url);',
   },
   logLevel: "warning",
+});
+
+// hilt serve's dashboard (src/serve/dashboard/routes.ts) reads its static files from dashboard/
+// beside the bundle.
+cpSync(path.join(root, "src/serve/dashboard/static"), path.join(outdir, "dashboard"), {
+  recursive: true,
 });
