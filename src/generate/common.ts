@@ -19,8 +19,9 @@ export interface InstallTrust {
  * BuildKit caches a step without regard to a secret's content, so a copy would outlive the
  * secret it came from (a later build would reuse a config made without a CA, or with a token).
  */
-export function installMounts(kind: "npm" | "pip"): string {
-  return `${secretMountFlag(kind === "npm" ? "npmrc" : "pipconf")} ${secretMountFlag("ca")}`;
+export function installMounts(kind: "npm" | "pip" | "go"): string {
+  const config = { npm: "npmrc", pip: "pipconf", go: "goenv" } as const;
+  return `${secretMountFlag(config[kind])} ${secretMountFlag("ca")}`;
 }
 
 export const SCRIPTS_OFF_NOTE =
@@ -83,15 +84,20 @@ export function majorVersion(
   return major >= min && major <= max ? major : fallback;
 }
 
-export function pythonVersion(range: string | undefined): string {
-  const match = range ? /3\.(\d+)/.exec(range) : null;
-  const minor = match ? Number(match[1]) : 12;
-  return `3.${minor >= 9 && minor <= 13 ? minor : 12}`;
-}
-
-/** A non-root user every generated runtime stage switches to. */
+/** A non-root user every generated runtime stage switches to, with a home of its own. */
 export const CREATE_APP_USER =
-  "RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app";
+  "RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --create-home --home-dir /home/app --shell /usr/sbin/nologin app";
+
+/**
+ * The workdir takes new files from the app user (gunicorn's .gunicorn, caches) while the code in
+ * it stays root's: group-writable with the sticky bit, so it cannot replace or delete them.
+ */
+export function writableDir(dir: string): string {
+  return [
+    "# The app may add files here (gunicorn's .gunicorn, caches), not change the code: root owns it; sticky bit.",
+    `RUN chown root:app ${dir} && chmod 1775 ${dir}`,
+  ].join("\n");
+}
 
 /** Start commands are built by detection from fixed words and plain file names; nothing else. */
 const PLAIN_COMMAND = /^[\w ./:@=+,${}-]+$/;

@@ -31,13 +31,15 @@ export function generateForService(
   const language = service.language.value;
   let dockerfile: string;
   if (language === "node" || language === "bun")
-    dockerfile = nodeDockerfile({ service, files, command, trust });
-  else if (language === "python") dockerfile = pythonDockerfile({ service, files, command });
+    dockerfile = nodeDockerfile({ service, view, command, trust });
+  else if (language === "python") dockerfile = pythonDockerfile({ service, files, view, command });
   else if (language === "go")
     dockerfile = goDockerfile({
       service,
       files,
       command,
+      goMod: view.read(joinPath(service.path, "go.mod")) ?? "",
+      goSum: view.read(joinPath(service.path, "go.sum")) ?? "",
       mainPackage: analyzeGo(view, service.path).mainPackage,
     });
   else if (language === "static") dockerfile = staticDockerfile({ service, command });

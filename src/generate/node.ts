@@ -1,4 +1,9 @@
+import path from "node:path";
+import { type PackageJson, parsePackageJson } from "../detect/node.js";
+import { joinPath, type RepoView } from "../detect/repo-view.js";
+import { legacyOpenssl, nodeRuntime } from "../detect/runtime-version.js";
 import type { PackageManager, Service } from "../detect/types.js";
+import { isPlainPath, isSafeName } from "../fs/untrusted.js";
 import {
   BASE_ARGS,
   CREATE_APP_USER,
@@ -6,13 +11,14 @@ import {
   header,
   type InstallTrust,
   installMounts,
-  majorVersion,
   plainPath,
   SCRIPTS_OFF_NOTE,
   safePort,
   shellCmd,
   staticRuntime,
+  writableDir,
 } from "./common.js";
+import { workspaceManifests } from "./workspace-manifests.js";
 
 const LOCKFILE: Record<string, string> = {
   npm: "package-lock.json",
@@ -26,6 +32,8 @@ interface Manager {
   setup: string[];
   cache: string;
   install: (prod: boolean) => string;
+  /** Drops dev dependencies from a full install (run after the build). */
+  prune: string;
   run: (script: string) => string;
 }
 
@@ -44,24 +52,31 @@ export function managerCommands(
   const setupMounts = installMounts("npm");
   const version = pin && /^\d+(\.\d+){0,2}$/.test(pin) ? pin : "9";
   switch (manager) {
-    case "pnpm":
+    case "pnpm": {
+      const install = (prod: boolean) =>
+        `pnpm install ${hasLock ? "--frozen-lockfile" : "--no-frozen-lockfile"}${prod ? " --prod" : ""}${off}`;
       return {
         setup: [`RUN ${setupMounts} npm install -g --no-fund --no-audit pnpm@${version}`],
         cache: "--mount=type=cache,target=/root/.local/share/pnpm/store,sharing=locked",
-        install: (prod) =>
-          `pnpm install ${hasLock ? "--frozen-lockfile" : "--no-frozen-lockfile"}${prod ? " --prod" : ""}${off}`,
+        install,
+        // Installing again with --prod removes what only the build needed.
+        prune: install(true),
         run: (s) => `pnpm run ${s}`,
       };
-    case "yarn":
+    }
+    case "yarn": {
+      const install = (prod: boolean) =>
+        `yarn install ${hasLock ? "--frozen-lockfile" : ""}${prod ? " --production" : ""}${off}`
+          .replace(/ {2,}/g, " ")
+          .trim();
       return {
         setup: [`RUN ${setupMounts} npm install -g --no-fund --no-audit --force yarn@1`],
         cache: "--mount=type=cache,target=/usr/local/share/.cache/yarn,sharing=locked",
-        install: (prod) =>
-          `yarn install ${hasLock ? "--frozen-lockfile" : ""}${prod ? " --production" : ""}${off}`
-            .replace(/ {2,}/g, " ")
-            .trim(),
+        install,
+        prune: install(true),
         run: (s) => `yarn run ${s}`,
       };
+    }
     case "yarn-berry": {
       const env = trust.trustedInstall ? "" : "YARN_ENABLE_SCRIPTS=false ";
       return {
@@ -71,25 +86,30 @@ export function managerCommands(
           prod
             ? `${env}yarn workspaces focus --all --production`
             : `${env}yarn install ${hasLock ? "--immutable" : ""}`.trim(),
+        prune: `${env}yarn workspaces focus --all --production`,
         run: (s) => `yarn run ${s}`,
       };
     }
-    case "bun":
+    case "bun": {
+      const install = (prod: boolean) =>
+        `bun install ${hasLock ? "--frozen-lockfile" : ""}${prod ? " --production" : ""}${off}`
+          .replace(/ {2,}/g, " ")
+          .trim();
       return {
         setup: [],
         cache: "--mount=type=cache,target=/root/.bun/install/cache,sharing=locked",
-        install: (prod) =>
-          `bun install ${hasLock ? "--frozen-lockfile" : ""}${prod ? " --production" : ""}${off}`
-            .replace(/ {2,}/g, " ")
-            .trim(),
+        install,
+        prune: `rm -rf node_modules && ${install(true)}`,
         run: (s) => `bun run ${s}`,
       };
+    }
     default:
       return {
         setup: [],
         cache: "--mount=type=cache,target=/root/.npm,sharing=locked",
         install: (prod) =>
           `${hasLock ? "npm ci" : "npm install"} --no-fund --no-audit${prod ? " --omit=dev" : ""}${off}`,
+        prune: "npm prune --no-fund --no-audit --omit=dev",
         run: (s) => `npm run ${s}`,
       };
   }
@@ -97,27 +117,48 @@ export function managerCommands(
 
 export interface NodeContext {
   service: Service;
-  /** Files present in the service folder: which manifests exist decides what is copied first. */
-  files: ReadonlySet<string>;
+  /** The repository: manifests, lockfiles and version files are read through it. */
+  view: RepoView;
   command: string;
   trust?: InstallTrust;
 }
 
-function baseImage(service: Service): { arg: string; image: string } {
-  if (service.language.value === "bun") return { arg: BASE_ARGS.bun, image: "oven/bun:1-slim" };
-  const major = majorVersion(service.runtimeVersion?.value, 20, 18, 24);
-  return { arg: BASE_ARGS.node, image: `node:${major}-bookworm-slim` };
+/** Binaries a start command runs that come from another package than their name says. */
+const BIN_PACKAGES: Record<string, string> = {
+  nest: "@nestjs/cli",
+  "babel-node": "@babel/node",
+  tsc: "typescript",
+  dotenv: "dotenv-cli",
+};
+
+/**
+ * The devDependency a start command needs (tsx, ts-node, nodemon…), if any: then dev
+ * dependencies stay installed. A script start ("npm start") is looked up in package.json.
+ */
+export function devToolAtStart(pkg: PackageJson | undefined, start: string): string | undefined {
+  const dev = pkg?.devDependencies ?? {};
+  const prod = pkg?.dependencies ?? {};
+  const script = /^(?:npm|yarn|pnpm|bun)(?: run)? ([\w:.-]+)$/.exec(start)?.[1];
+  const text = (script && pkg?.scripts?.[script]) || start;
+  const words = text.split(/&&|\|\||;|\s+/).filter((w) => w !== "");
+  const modules = [
+    ...text.matchAll(/(?:-r|--require|--loader|--import)[= ]((?:@[\w.-]+\/)?[\w.-]+)/g),
+  ];
+  const candidates = [...words, ...modules.map((m) => m[1] as string)].map(
+    (w) => BIN_PACKAGES[w] ?? w,
+  );
+  return candidates.find((name) => dev[name] !== undefined && prod[name] === undefined);
 }
 
-function manifests(ctx: NodeContext): { copy: string; hasLock: boolean } {
-  const manager = ctx.service.packageManager?.value ?? "npm";
-  const lock = manager === "bun" && ctx.files.has("bun.lockb") ? "bun.lockb" : LOCKFILE[manager];
-  const present = [
+/** The lockfile and manifests at `dir` that an install reads, as present. */
+function installFiles(view: RepoView, dir: string, manager: PackageManager): string[] {
+  const files = new Set(view.list(dir)?.files ?? []);
+  const lock = manager === "bun" && files.has("bun.lockb") ? "bun.lockb" : LOCKFILE[manager];
+  return [
     "package.json",
-    ...(lock && ctx.files.has(lock) ? [lock] : []),
-    ...(manager === "yarn-berry" && ctx.files.has(".yarnrc.yml") ? [".yarnrc.yml"] : []),
+    ...(lock && files.has(lock) ? [lock] : []),
+    ...["pnpm-workspace.yaml", ".yarnrc.yml"].filter((f) => files.has(f)),
   ];
-  return { copy: `COPY ${present.join(" ")} ./`, hasLock: present.length > 1 };
 }
 
 /** What every stage that installs starts with: registry settings, then the tool itself. */
@@ -125,119 +166,135 @@ function installPrelude(trust: InstallTrust, manager: Manager): string[] {
   return [...(trust.trustedInstall ? [] : [SCRIPTS_OFF_NOTE]), ...manager.setup];
 }
 
-/** Multi-stage Dockerfile for a Node/Bun server, or for an SPA served by a small static server. */
-export function nodeDockerfile(ctx: NodeContext): string {
-  const { service } = ctx;
-  const trust = ctx.trust ?? {};
-  const { arg, image } = baseImage(service);
-  const { copy, hasLock } = manifests(ctx);
-  const workspace = service.context.value !== service.path;
-  const manager = managerCommands(
-    service.packageManager?.value ?? "npm",
-    hasLock || workspace,
-    service.packageManagerVersion?.value,
-    trust,
-  );
-  const mounts = installMounts("npm");
-  const installDev = `RUN ${mounts} ${manager.cache} \\\n    ${manager.install(false)}`;
-  const hasBuild = service.buildCommand !== undefined;
-  const port = safePort(service.port?.value, service.spa ? 8080 : 3000);
-  const lines = [header(service, ctx.command), "", `ARG ${arg}=${image}`];
-  if (workspace) return workspaceDockerfile(ctx, lines, arg, manager, port);
-  // Dev dependencies, the source, the build: what both SPAs and compiled servers start from.
-  const buildStage = [
-    "",
-    `FROM \${${arg}} AS build`,
-    "WORKDIR /app",
-    ...installPrelude(trust, manager),
-    copy,
-    installDev,
-    "COPY . .",
-    `RUN ${manager.run("build")}`,
-  ];
-  if (service.spa) {
-    const output = plainPath(service.outputDir?.value ?? "dist", "a COPY line");
-    lines.push(
-      `ARG ${BASE_ARGS.static}=busybox:1.36`,
-      ...buildStage,
-      "",
-      ...staticRuntime(`COPY --from=build /app/${output} /www`, port),
-    );
-    return `${lines.join("\n")}\n`;
-  }
-  lines.push(
-    "",
-    `FROM \${${arg}} AS deps`,
-    "WORKDIR /app",
-    ...installPrelude(trust, manager),
-    copy,
-    // A package without dependencies gets no node_modules, which the runtime stage copies.
-    `RUN ${mounts} ${manager.cache} \\\n    ${manager.install(true)} && mkdir -p node_modules`,
-  );
-  if (hasBuild) lines.push(...buildStage);
-  const start = service.startCommand?.value ?? "node index.js";
-  lines.push(
-    "",
-    `FROM \${${arg}} AS runtime`,
-    CREATE_APP_USER,
-    "WORKDIR /app",
-    `ENV NODE_ENV=production PORT=${port}`,
-    "COPY --from=deps --chown=app:app /app/node_modules ./node_modules",
-    hasBuild ? "COPY --from=build --chown=app:app /app ./" : "COPY --chown=app:app . .",
-  );
-  if (hasBuild) lines.push("COPY --from=deps --chown=app:app /app/node_modules ./node_modules");
-  lines.push("USER app", `EXPOSE ${port}`, shellCmd(start));
-  return `${lines.join("\n")}\n`;
+/** `RUN` of a package-manager command in the member folder `at` (exec form: never shell text). */
+function runIn(at: string, command: string): string {
+  return at === "."
+    ? `RUN ${command}`
+    : execRun("", ["/bin/sh", "-c", `cd -- "$0" && ${command}`, at]);
 }
 
 /**
- * A workspace member builds from the workspace root (its lockfile and sibling packages live
- * there): install once for the workspace, build in the member's folder, prune dev dependencies.
- * The member's folder reaches the build step as an argument (exec form), never through a shell
- * line; COPY and WORKDIR lines, which cannot quote everything, take only a plain path.
+ * Multi-stage Dockerfile for a Node/Bun server, or for an SPA served by a small static server.
+ * The build stage installs every dependency (the build, `prisma generate`, `next build` need dev
+ * ones), builds, then prunes dev dependencies; the runtime stage gets the result and nothing of
+ * the package manager's caches. Manifests and the lockfile are copied before the source, so the
+ * install layer is reused until they change. A workspace member builds from the workspace root.
  */
-function workspaceDockerfile(
-  ctx: NodeContext,
-  lines: string[],
-  arg: string,
-  manager: Manager,
-  port: number,
-): string {
-  const { service } = ctx;
+export function nodeDockerfile(ctx: NodeContext): string {
+  const { service, view } = ctx;
   const trust = ctx.trust ?? {};
-  const at = plainPath(service.path, "a WORKDIR line");
+  const managerName = service.packageManager?.value ?? "npm";
   const context = plainPath(service.context.value, "a comment");
-  const prune: Record<string, string> = { npm: "npm prune --omit=dev", pnpm: "pnpm prune --prod" };
+  const at =
+    context === service.path
+      ? "."
+      : plainPath(path.posix.relative(context, service.path), "a WORKDIR line");
+  const rootFiles = installFiles(view, context, managerName);
+  const hasLock = rootFiles.some((f) => f === "bun.lockb" || Object.values(LOCKFILE).includes(f));
+  const manager = managerCommands(
+    managerName,
+    hasLock,
+    service.packageManagerVersion?.value,
+    trust,
+  );
+  const pkg = parsePackageJson(view.read(joinPath(service.path, "package.json")));
+  const mounts = installMounts("npm");
+  const port = safePort(service.port?.value, service.spa ? 8080 : 3000);
+  const start = service.startCommand?.value ?? "node index.js";
+  const lines = [header(service, ctx.command), ""];
+
+  let base: { arg: string; image: string };
+  let legacy: string | undefined;
+  if (service.language.value === "bun") base = { arg: BASE_ARGS.bun, image: "oven/bun:1-slim" };
+  else {
+    const runtime = nodeRuntime(view, service.path);
+    if (runtime.source !== "default")
+      lines.push(
+        `# Node ${runtime.version}, as ${runtime.source} asks${runtime.note ? ` (${runtime.note})` : ""}.`,
+      );
+    base = { arg: BASE_ARGS.node, image: `node:${runtime.version}-bookworm-slim` };
+    legacy = legacyOpenssl(view, service.path, Number(runtime.version));
+  }
+  lines.push(`ARG ${base.arg}=${base.image}`);
+  if (service.spa) lines.push(`ARG ${BASE_ARGS.static}=busybox:1.36`);
+  const legacyEnv = legacy
+    ? [
+        `# ${legacy} hashes with MD4, which OpenSSL 3 (Node >= 17) refuses without the legacy provider.`,
+        "ENV NODE_OPTIONS=--openssl-legacy-provider",
+      ]
+    : [];
+
+  // Manifests of the workspace's members first: `npm ci` needs every one of them.
+  // A folder name a COPY line cannot hold: then the whole workspace is copied before the install.
+  const found = at === "." ? [] : workspaceManifests(view, context);
+  const members = found?.every((m) => isSafeName(m) && isPlainPath(m)) ? found : undefined;
+  const yarnReleases = view.list(joinPath(context, ".yarn/releases")) ? [".yarn/releases"] : [];
+  const manifestCopies =
+    members === undefined
+      ? ["# Too many, or oddly named, workspace manifests to copy one by one.", "COPY . ."]
+      : [
+          `COPY ${rootFiles.join(" ")} ./`,
+          ...yarnReleases.map((d) => `COPY ${d} ./${d}/`),
+          ...members.map((dir) => `COPY ${dir}/package.json ./${dir}/`),
+        ];
+  const needsDev = devToolAtStart(pkg, start);
+  const hasBuild = service.buildCommand !== undefined;
+  // With nothing to build and nothing from devDependencies at start, install production only.
+  const fullInstall = hasBuild || needsDev !== undefined || service.spa;
   lines.push(
-    ...(service.spa ? [`ARG ${BASE_ARGS.static}=busybox:1.36`] : []),
     "",
-    `# Builds from the workspace root (${context}): build with -f ${at}/Dockerfile ${context}`,
-    `FROM \${${arg}} AS build`,
+    ...(at === "."
+      ? []
+      : [`# Builds from the workspace root: build with -f ${service.path}/Dockerfile ${context}`]),
+    `FROM \${${base.arg}} AS build`,
     "WORKDIR /app",
     ...installPrelude(trust, manager),
+    ...manifestCopies,
+    `RUN ${mounts} ${manager.cache} \\\n    ${manager.install(!fullInstall)}`,
     "COPY . .",
-    `RUN ${installMounts("npm")} ${manager.cache} \\\n    ${manager.install(false)}`,
-    ...(service.buildCommand
-      ? [execRun("", ["/bin/sh", "-c", `cd -- "$0" && ${manager.run("build")}`, at])]
-      : []),
+    ...legacyEnv,
   );
+  if (!trust.trustedInstall && pkg?.scripts?.postinstall)
+    lines.push(
+      "# The repository's own postinstall (prisma generate…); its dependencies' scripts stay off.",
+      runIn(at, manager.run("postinstall")),
+    );
+  if (hasBuild) lines.push(runIn(at, manager.run("build")));
   if (service.spa) {
     const output = plainPath(service.outputDir?.value ?? "dist", "a COPY line");
-    lines.push("", ...staticRuntime(`COPY --from=build /app/${at}/${output} /www`, port));
+    const from = at === "." ? `/app/${output}` : `/app/${at}/${output}`;
+    lines.push("", ...staticRuntime(`COPY --from=build ${from} /www`, port));
     return `${lines.join("\n")}\n`;
   }
-  const pruneCommand = prune[service.packageManager?.value ?? "npm"];
-  if (pruneCommand) lines.push(`RUN ${pruneCommand}`);
+  const next = service.framework?.value === "nextjs";
+  if (next && hasBuild)
+    lines.push(
+      "# next build's cache is for rebuilds, not for serving.",
+      runIn(at, "rm -rf .next/cache"),
+    );
+  if (needsDev)
+    lines.push(`# The start runs ${needsDev}, a devDependency: dev dependencies stay installed.`);
+  else if (fullInstall)
+    lines.push(
+      "# Dev dependencies were for the build only.",
+      `RUN ${mounts} ${manager.cache} \\\n    ${manager.prune}`,
+    );
+  const workdir = at === "." ? "/app" : `/app/${at}`;
   lines.push(
     "",
-    `FROM \${${arg}} AS runtime`,
+    `FROM \${${base.arg}} AS runtime`,
     CREATE_APP_USER,
-    "COPY --from=build --chown=app:app /app /app",
-    `WORKDIR /app/${at}`,
+    "WORKDIR /app",
     `ENV NODE_ENV=production PORT=${port}`,
+    ...(legacy ? ["ENV NODE_OPTIONS=--openssl-legacy-provider"] : []),
+    // Owned by root: the app user reads the code and cannot change it.
+    "COPY --from=build /app ./",
+    writableDir(workdir),
+    ...(next ? [`RUN install -d -o app -g app ${workdir}/.next/cache`] : []),
+    ...(at === "." ? [] : [`WORKDIR ${workdir}`]),
     "USER app",
     `EXPOSE ${port}`,
-    shellCmd(service.startCommand?.value ?? "node index.js"),
+    shellCmd(start),
   );
   return `${lines.join("\n")}\n`;
 }

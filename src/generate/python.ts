@@ -1,12 +1,14 @@
+import type { RepoView } from "../detect/repo-view.js";
+import { pythonRuntime } from "../detect/runtime-version.js";
 import type { Service } from "../detect/types.js";
 import {
   BASE_ARGS,
   CREATE_APP_USER,
   header,
   installMounts,
-  pythonVersion,
   safePort,
   shellCmd,
+  writableDir,
 } from "./common.js";
 
 const PIP_CACHE = "--mount=type=cache,target=/root/.cache/pip,sharing=locked";
@@ -40,15 +42,22 @@ function installSteps(service: Service, files: ReadonlySet<string>): string[] {
 export function pythonDockerfile(ctx: {
   service: Service;
   files: ReadonlySet<string>;
+  view: RepoView;
   command: string;
 }): string {
   const { service } = ctx;
-  const image = `python:${pythonVersion(service.runtimeVersion?.value)}-slim-bookworm`;
+  const runtime = pythonRuntime(ctx.view, service.path);
+  const image = `python:${runtime.version}-slim-bookworm`;
   const port = safePort(service.port?.value, 8000);
   const start = (service.startCommand?.value ?? "python main.py").replace(/\$PORT\b/g, "${PORT}");
   return `${[
     header(service, ctx.command),
     "",
+    ...(runtime.source === "default"
+      ? []
+      : [
+          `# Python ${runtime.version}, as ${runtime.source} asks${runtime.note ? ` (${runtime.note})` : ""}.`,
+        ]),
     `ARG ${BASE_ARGS.python}=${image}`,
     "",
     `FROM \${${BASE_ARGS.python}} AS build`,
@@ -61,8 +70,10 @@ export function pythonDockerfile(ctx: {
     CREATE_APP_USER,
     "WORKDIR /app",
     `ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH PORT=${port}`,
+    // Owned by root: the app user reads the code and cannot change it.
     "COPY --from=build /opt/venv /opt/venv",
-    "COPY --chown=app:app . .",
+    "COPY . .",
+    writableDir("/app"),
     "USER app",
     `EXPOSE ${port}`,
     shellCmd(start),

@@ -13,6 +13,8 @@ export interface RegistryConfigOptions {
   caCert?: string;
   /** pip index URL; default: the host's `pip config get global.index-url`, if any. */
   pipIndex?: string;
+  /** Go settings (GO_SETTINGS); default: the host's `go env`, else its environment. */
+  goEnv?: Record<string, string | undefined>;
   /**
    * Give the builds of detected repositories (service images) the registry token too. Off by
    * default: their install scripts are code Hilt was handed, not code its caller wrote.
@@ -53,6 +55,57 @@ export function pipConfText(index: string | undefined, hasCa: boolean): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** The go command settings builds get: where modules come from and how they are checked. */
+export const GO_SETTINGS = [
+  "GOPROXY",
+  "GONOPROXY",
+  "GOPRIVATE",
+  "GONOSUMDB",
+  "GOSUMDB",
+  "GOINSECURE",
+  "GOFLAGS",
+] as const;
+
+/**
+ * The go command's configuration file (the format `go env -w` writes): one KEY=VALUE a line,
+ * empty and multi-line values left out. Without `withCredentials`, GOPROXY's URLs lose the
+ * credentials they may carry (`https://user:token@proxy`), as the npm registry URL does.
+ */
+export function goEnvText(
+  values: Readonly<Record<string, string | undefined>>,
+  withCredentials: boolean,
+): string {
+  const lines: string[] = [];
+  for (const key of GO_SETTINGS) {
+    let value = values[key]?.trim();
+    if (!value || /[\r\n]/.test(value)) continue;
+    if (key === "GOPROXY" && !withCredentials)
+      value = value
+        .split(/([,|])/)
+        .map((part) => (/^[,|]$|^(direct|off)$/.test(part) ? part : withoutCredentials(part)))
+        .filter((part): part is string => part !== undefined)
+        .join("")
+        .replace(/^[,|]+|[,|]+$/g, "");
+    if (value) lines.push(`${key}=${value}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** The host's go settings: `go env -json` when Go is installed, else the environment. */
+async function hostGoEnv(
+  env: Record<string, string | undefined>,
+): Promise<Record<string, string | undefined>> {
+  const result = await exec({ command: "go", args: ["env", "-json", ...GO_SETTINGS] }).catch(
+    () => undefined,
+  );
+  if (result?.exitCode === 0) {
+    try {
+      return JSON.parse(result.stdout) as Record<string, string>;
+    } catch {}
+  }
+  return Object.fromEntries(GO_SETTINGS.map((k) => [k, env[k]]));
+}
+
 /**
  * A registry URL without the credentials it may carry (`https://user:token@host/`); undefined
  * when it is not a URL at all, since then nothing can be said about what it carries.
@@ -85,7 +138,7 @@ function removeAtExit(dir: string): void {
 /**
  * Package-registry settings for builds, as files in a private temporary folder: they reach
  * RUN steps only as BuildKit secret mounts (or Dagger secrets), never args or layers. The
- * secret ids (npmrc, pipconf, ca) are the same for every image; what the files hold differs:
+ * secret ids (npmrc, pipconf, goenv, ca) are the same for every image; what the files hold differs:
  * service images get the token only with `buildSecrets`, catalog images always.
  */
 export async function prepareBuildSecrets(
@@ -101,6 +154,7 @@ export async function prepareBuildSecrets(
   const pipIndex =
     options.pipIndex ?? (await hostValue("pip", ["config", "get", "global.index-url"]));
   const token = env.NPM_TOKEN || env.NODE_AUTH_TOKEN || undefined;
+  const goEnv = options.goEnv ?? (await hostGoEnv(env));
 
   const dir = await mkdtemp(path.join(tmpdir(), "hilt-secrets-"));
   removeAtExit(dir);
@@ -110,6 +164,7 @@ export async function prepareBuildSecrets(
   const catalogSecrets: BuildSecrets = {
     npmrc: await write("npmrc-catalog", npmrcText(registry, hasCa, token)),
     pipconf: await write("pip-catalog.conf", pipConfText(pipIndex, hasCa)),
+    goenv: await write("goenv-catalog", goEnvText(goEnv, true)),
     ...(hasCa ? { ca } : {}),
   };
   const secrets: BuildSecrets = options.buildSecrets
@@ -127,6 +182,7 @@ export async function prepareBuildSecrets(
           "pip.conf",
           pipConfText(pipIndex === undefined ? undefined : withoutCredentials(pipIndex), hasCa),
         ),
+        goenv: await write("goenv", goEnvText(goEnv, false)),
         ...(hasCa ? { ca } : {}),
       };
   return {

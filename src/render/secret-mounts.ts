@@ -5,6 +5,8 @@
 export const SECRET_MOUNTS = {
   npmrc: { id: "npmrc", target: "/root/.npmrc" },
   pipconf: { id: "pipconf", target: "/etc/pip.conf" },
+  // The go command's own configuration file (GOENV's default for root): GOPROXY, GONOSUMDB…
+  goenv: { id: "goenv", target: "/root/.config/go/env" },
   ca: { id: "ca", target: "/run/secrets/hilt-ca.pem" },
 } as const;
 

@@ -72,3 +72,44 @@ describe("build secrets", () => {
     expect(seen).toEqual({ catalog: "/catalog", service: "/service" });
   });
 });
+
+describe("Go build settings", () => {
+  const go = {
+    GOPROXY: "https://ci:go-pr0xy-secret@goproxy.example.test/mod,https://proxy.golang.org|direct",
+    GONOSUMDB: "corp.example.test/*",
+    GOFLAGS: "-buildvcs=false",
+    GOSUMDB: "",
+    GOPRIVATE: "evil\nGOFLAGS=-toolexec=x",
+  };
+
+  it("service builds get GOPROXY without its credentials; catalog builds get it whole", async () => {
+    const prepared = await prepareBuildSecrets({ ...options, goEnv: go, env: {} });
+    try {
+      const service = readFileSync(prepared.secrets.goenv as string, "utf8");
+      expect(service).toBe(
+        [
+          "GOPROXY=https://goproxy.example.test/mod,https://proxy.golang.org|direct",
+          "GONOSUMDB=corp.example.test/*",
+          "GOFLAGS=-buildvcs=false",
+          "",
+        ].join("\n"),
+      );
+      const catalog = readFileSync(prepared.catalogSecrets.goenv as string, "utf8");
+      expect(catalog).toContain("go-pr0xy-secret");
+      // A value spanning lines would smuggle in another setting: left out.
+      expect(catalog).not.toContain("toolexec");
+    } finally {
+      await prepared.cleanup();
+    }
+    expect(existsSync(prepared.secrets.goenv as string)).toBe(false);
+  });
+
+  it("reads the host's go env when not given one", async () => {
+    const prepared = await prepareBuildSecrets({ ...options, env: {} });
+    try {
+      expect(readFileSync(prepared.secrets.goenv as string, "utf8")).toMatch(/^GOPROXY=\S+$/m);
+    } finally {
+      await prepared.cleanup();
+    }
+  });
+});

@@ -41,7 +41,7 @@ describe("generated Dockerfiles", () => {
   it("copies manifests and lockfile before the source and installs frozen", () => {
     const text = dockerfileOf("client-server", "server");
     expect(text.indexOf("COPY package.json package-lock.json ./")).toBeLessThan(
-      text.indexOf("COPY --chown=app:app . ."),
+      text.indexOf("COPY . ."),
     );
     expect(text).toContain("npm ci --no-fund --no-audit --omit=dev");
     expect(dockerfileOf("pnpm-service")).toContain("pnpm install --frozen-lockfile --prod");
