@@ -363,6 +363,7 @@ async function follow(jobId) {
     if (job) showJob(job);
     if (job && FINAL.has(job.status)) {
       label.textContent = "ended";
+      refreshJobs(false);
       return;
     }
     await new Promise((r) => setTimeout(r, Math.min(5000, 500 * (attempt + 1))));
