@@ -19,6 +19,15 @@ import { liveProgress } from "../report/progress.js";
 import { failureResult, resultSchema } from "../report/result-schema.js";
 import { formatSummary } from "../report/summary.js";
 import { resolveRuntimeImage } from "../runtime/resolve-image.js";
+// hilt serve's flag parsers only (no Hono): the server itself is imported by the command.
+import {
+  bodyBytes as serveBody,
+  jobConcurrency as serveConcurrency,
+  corsOrigin as serveOrigin,
+  port as servePort,
+  requestsPerSecond as serveRate,
+  workerId as serveWorker,
+} from "../serve/flags.js";
 import { dryRunCommands } from "./dry-run.js";
 import {
   baseImage,
@@ -515,6 +524,52 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         return serveStdio(hiltVersion(), workspace);
       }),
     );
+
+  // --- hilt serve (src/serve/): the HTTP service; Hono and the store load only for it ---
+  program
+    .command("serve")
+    .description("serve Hilt over HTTP: job API with a durable queue, live events (SSE), MCP")
+    .option("--port <n>", "port to listen on (0: any free port)", servePort, 8080)
+    .option("--host <address>", "address to listen on (off loopback, tokens are required)")
+    .option("--workspace <dir>", "the only folder jobs may name (default: working directory)")
+    .option("--queue <location>", "sqlite:PATH or postgres://… (default: sqlite in ~/.local/state)")
+    .option("--concurrency <n>", "jobs run at once (default 2)", serveConcurrency)
+    .option("--tokens-file <file>", "bearer tokens, one per line: TOKEN or TOKEN:read")
+    .option(
+      "--cors-origin <origin>",
+      "a browser origin allowed to call the API (repeatable)",
+      serveOrigin,
+    )
+    .addOption(
+      new Option("--on-restart <policy>", "jobs left running by a stopped server")
+        .choices(["interrupt", "requeue"])
+        .default("interrupt"),
+    )
+    .option("--rate-limit <n>", "requests per second per token (default 50)", serveRate)
+    .option("--max-body <bytes>", "largest request body (default 1 MiB)", serveBody)
+    .option("--worker-id <id>", "this instance's id in the queue (default: host:port)", serveWorker)
+    .addHelpText(
+      "after",
+      "\nTokens also come from HILT_SERVE_TOKENS (comma-separated). TLS is a reverse proxy's job.\nExamples:\n  hilt serve --workspace ./repos\n  HILT_SERVE_TOKENS=$TOKEN hilt serve --host 0.0.0.0 --queue postgres://hilt@db/hilt",
+    )
+    .action(
+      act(async (flags: Record<string, unknown>) => {
+        const { runServer } = await import("../serve/server.js");
+        let stop: () => void = () => {};
+        const stopped = new Promise<void>((resolve) => {
+          stop = resolve;
+        });
+        const interrupts = handleInterrupts(new AbortController(), log);
+        const onSignal = () => stop();
+        for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, onSignal);
+        try {
+          return await runServer(flags, { version: hiltVersion(), stopped });
+        } finally {
+          interrupts.dispose();
+        }
+      }),
+    );
+  // --- end hilt serve ---
 
   const exportCommand = program
     .command("export")

@@ -1,0 +1,69 @@
+# Hilt's own image (catalog image "hilt"): the CLI and `hilt serve`, with the Docker CLI and buildx
+# to build through a mounted Docker socket or a remote BuildKit. Built by Hilt from this
+# repository (context: the repository root, filtered by hilt.Dockerfile.dockerignore).
+ARG PARENT_IMAGE=node:20-bookworm-slim
+
+# Build stage: Hilt from its sources, as `npm pack` would ship it, then only its runtime
+# dependencies. better-sqlite3 (the embedded job queue) compiles here where no prebuilt exists.
+FROM ${PARENT_IMAGE} AS build
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+       python3 make g++ ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY package.json package-lock.json ./
+# The registry and its CA come from Hilt's build secrets (never a layer); absent, npm's defaults.
+# A base without Node's C headers (one made from the npm registry's node-linux-* package) gets
+# them from that package, so node-gyp needs no download from nodejs.org.
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \
+    --mount=type=secret,id=ca,target=/run/secrets/hilt-ca.pem \
+    --mount=type=cache,target=/root/.npm,sharing=locked \
+    prefix=$(dirname "$(dirname "$(command -v node)")") \
+    && if [ ! -f "$prefix/include/node/node.h" ]; then \
+         mkdir -p /tmp/node && cd /tmp/node \
+         && npm pack -s "node-linux-$(node -p process.arch)@$(node -p process.versions.node)" \
+         && tar -xzf node-linux-*.tgz --strip-components=1 package/include \
+         && prefix=/tmp/node && cd /src; \
+       fi \
+    && npm ci --ignore-scripts --no-fund --no-audit \
+    && npm_config_nodedir=$prefix npm rebuild better-sqlite3 esbuild
+COPY tsconfig.json ./
+COPY scripts/bundle.mjs scripts/
+COPY schema schema
+COPY bin bin
+COPY src src
+RUN npm run build \
+    && npm prune --omit=dev --no-fund --no-audit \
+    && mkdir -p /opt/hilt \
+    && cp -r bin dist schema node_modules package.json /opt/hilt/ \
+    && find /opt/hilt/dist -name '*.map' -delete \
+    && node /opt/hilt/bin/hilt.js --version
+
+# The Docker CLI and buildx: the next Debian release's packages (buildx is in no current one);
+# only their two binaries are kept.
+FROM ${PARENT_IMAGE} AS docker
+RUN printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+       >/etc/apt/sources.list.d/next.sources \
+    && apt-get update \
+    && cd /tmp && apt-get download docker-cli docker-buildx \
+    && mkdir -p /out/bin /out/plugins \
+    && dpkg-deb -x docker-cli_*.deb /tmp/docker && dpkg-deb -x docker-buildx_*.deb /tmp/buildx \
+    && cp /tmp/docker/usr/bin/docker /out/bin/docker \
+    && cp /tmp/buildx/usr/libexec/docker/cli-plugins/docker-buildx /out/plugins/docker-buildx
+
+FROM ${PARENT_IMAGE}
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+       bash ca-certificates curl git jq procps \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=docker /out/bin/docker /usr/local/bin/docker
+COPY --from=docker /out/plugins/docker-buildx /usr/local/lib/docker/cli-plugins/docker-buildx
+COPY --from=build /opt/hilt /opt/hilt
+COPY --chmod=0755 image/hilt-entrypoint.sh /usr/local/bin/hilt-entrypoint
+RUN ln -s /opt/hilt/bin/hilt.js /usr/local/bin/hilt \
+    && hilt --version && docker --version && docker buildx version
+ENV HILT_PORT=8080 NODE_ENV=production
+WORKDIR /workspace
+EXPOSE 8080
+ENTRYPOINT ["hilt-entrypoint"]
+CMD ["interactive"]

@@ -1,0 +1,217 @@
+import { z } from "zod";
+import {
+  errorSchema,
+  healthSchema,
+  jobPageSchema,
+  jobRequestSchema,
+  jobSchema,
+  resolutionSchema,
+} from "./schemas.js";
+import { JOB_KINDS, JOB_STATUSES } from "./store/types.js";
+
+type Json = Record<string, unknown>;
+
+/** Zod schemas as OpenAPI components: shared parts become $refs, no `$schema`/`$id` inside. */
+function components(schemas: Record<string, z.ZodType>, io: "input" | "output"): Json {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(schemas)) registry.add(schema, { id });
+  const out = z.toJSONSchema(registry, {
+    io,
+    unrepresentable: "any",
+    uri: (id) => `#/components/schemas/${id}`,
+  }).schemas;
+  return Object.fromEntries(
+    Object.entries(out).map(([id, { $schema: _s, $id: _i, ...schema }]) => [id, schema]),
+  );
+}
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const json = (id: string, description: string) => ({
+  description,
+  content: { "application/json": { schema: ref(id) } },
+});
+const failures = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [String(status), json("Error", ERROR_DESCRIPTIONS[status] ?? "")]),
+  );
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: "Invalid request (the error code says why, e.g. PATH_OUTSIDE_ROOT, INVALID_REQUEST).",
+  401: "No bearer token, or not a valid one.",
+  403: "The token lacks the scope (read or build).",
+  404: "No such job.",
+  409: "The Idempotency-Key was used for a different request.",
+  413: "The request body is too large.",
+  422: "The workspace's catalog or pipeline is invalid.",
+  429: "Too many requests from this token: see Retry-After.",
+  503: "The job queue cannot be reached.",
+};
+
+const jobId = {
+  name: "id",
+  in: "path",
+  required: true,
+  schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,100}$" },
+};
+
+/** The OpenAPI 3.1 document of the HTTP API, from the same zod schemas the handlers use. */
+export function openApiDocument(version: string): Json {
+  const schemas = {
+    ...components(
+      {
+        Job: jobSchema,
+        JobPage: jobPageSchema,
+        Error: errorSchema,
+        Resolution: resolutionSchema,
+        Health: healthSchema,
+      },
+      "output",
+    ),
+    ...components({ JobRequest: jobRequestSchema }, "input"),
+  };
+  const read = failures(401, 403, 429);
+  const cancel = {
+    summary:
+      "Cancel a job: a queued one at once, a running one is stopped (its partial result kept).",
+    parameters: [jobId],
+    responses: {
+      "202": json("Job", "The job after the cancel request."),
+      ...failures(404),
+      ...read,
+    },
+  };
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Hilt build service",
+      version,
+      description:
+        "Submit Hilt jobs (build, build-all, plan, detect) on folders of the server's workspace, follow their events, read their result JSON. Bearer tokens with read or build scope. Serve it behind a TLS-terminating reverse proxy.",
+    },
+    components: {
+      schemas,
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      "/health": {
+        get: {
+          summary: "Liveness.",
+          security: [],
+          responses: { "200": json("Health", "The server answers.") },
+        },
+      },
+      "/ready": {
+        get: {
+          summary: "Readiness: the job queue can be reached.",
+          security: [],
+          responses: { "200": json("Health", "Ready."), ...failures(503) },
+        },
+      },
+      "/jobs": {
+        post: {
+          summary: "Submit a job. It is on disk before the answer.",
+          parameters: [
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              description: "A retried submit with the same key returns the first job (200).",
+              schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,200}$" },
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: ref("JobRequest") } },
+          },
+          responses: {
+            "202": json("Job", "Accepted: the job is queued."),
+            "200": json("Job", "The job an earlier submit with this Idempotency-Key created."),
+            ...failures(400, 401, 403, 409, 413, 429),
+          },
+        },
+        get: {
+          summary: "List jobs, newest first.",
+          parameters: [
+            { name: "status", in: "query", schema: { type: "string", enum: [...JOB_STATUSES] } },
+            { name: "kind", in: "query", schema: { type: "string", enum: [...JOB_KINDS] } },
+            { name: "owner", in: "query", schema: { type: "string", maxLength: 100 } },
+            {
+              name: "limit",
+              in: "query",
+              schema: { type: "integer", minimum: 1, maximum: 100, default: 20 },
+            },
+            { name: "cursor", in: "query", schema: { type: "string", maxLength: 200 } },
+          ],
+          responses: { "200": json("JobPage", "A page of jobs."), ...failures(400), ...read },
+        },
+      },
+      "/jobs/{id}": {
+        get: {
+          summary: "A job: status, and the result JSON exactly as the CLI printed it.",
+          parameters: [jobId],
+          responses: { "200": json("Job", "The job."), ...failures(404), ...read },
+        },
+        delete: cancel,
+      },
+      "/jobs/{id}/cancel": { post: cancel },
+      "/jobs/{id}/events": {
+        get: {
+          summary:
+            "The job's events (the CLI's --events NDJSON) as Server-Sent Events: id = seq, resumable with Last-Event-ID; ends with `event: end` once the job is final.",
+          parameters: [
+            jobId,
+            {
+              name: "Last-Event-ID",
+              in: "header",
+              required: false,
+              schema: { type: "string", pattern: "^[0-9]{1,15}$" },
+            },
+          ],
+          responses: {
+            "200": {
+              description: "The event stream.",
+              content: { "text/event-stream": { schema: { type: "string" } } },
+            },
+            ...failures(404),
+            ...read,
+          },
+        },
+      },
+      "/resolve-image": {
+        get: {
+          summary: "Which image a session or a task runs in (hilt resolve-image).",
+          parameters: [
+            {
+              name: "mode",
+              in: "query",
+              required: true,
+              schema: { type: "string", enum: ["session", "task"] },
+            },
+            {
+              name: "provider",
+              in: "query",
+              schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
+            },
+            { name: "needs", in: "query", schema: { type: "string", maxLength: 1000 } },
+            { name: "workspace", in: "query", schema: { type: "string", maxLength: 4096 } },
+          ],
+          responses: {
+            "200": json("Resolution", "The image and the rule that chose it."),
+            ...failures(400, 422),
+            ...read,
+          },
+        },
+      },
+      "/openapi.json": {
+        get: {
+          summary: "This document.",
+          responses: {
+            "200": { description: "OpenAPI 3.1", content: { "application/json": {} } },
+            ...read,
+          },
+        },
+      },
+    },
+  };
+}
