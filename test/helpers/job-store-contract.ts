@@ -81,6 +81,34 @@ export function describeJobStoreContract(name: string, newQueue: NewQueue): void
       expect((await stores[0]?.list({ limit: 50 }))?.jobs).toHaveLength(1);
     });
 
+    it("stores hostile strings and events verbatim (keys in order)", async () => {
+      const store = await (await queue())();
+      const key = "k'); DROP TABLE jobs; --é";
+      const owner = 'o"wner\\';
+      const odd: JobRequest = {
+        kind: "detect",
+        workspace: "ü/日本/../x",
+        options: { z: 1, a: [null, "\u2028", { "": true }], "%s": "${x}" },
+      };
+      const { job } = await store.submit(odd, { owner, idempotencyKey: key });
+      expect(await store.get(job.id)).toMatchObject({ request: odd, owner, idempotencyKey: key });
+      expect((await store.submit(odd, { owner, idempotencyKey: key })).created).toBe(false);
+      const event = { z: "last key first", event: "warning", message: "x".repeat(100_000) };
+      await store.appendEvent(job.id, event);
+      const [stored] = await store.events(job.id, 0);
+      expect(JSON.stringify(stored?.event)).toBe(JSON.stringify(event));
+      expect((await store.list({ limit: 5, owner })).jobs).toHaveLength(1);
+      expect((await store.list({ limit: 5, owner: "' OR 1=1 --" })).jobs).toEqual([]);
+      for (const bad of ["", "nul\u0000", "line\nbreak", "k".repeat(201)]) {
+        await expect(store.submit(odd, { owner, idempotencyKey: bad })).rejects.toMatchObject({
+          code: "INVALID_ARGUMENT",
+        });
+      }
+      await expect(store.submit(odd, { owner: "o\u0000" })).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+      });
+    });
+
     it("claims the oldest queued job, each once, and says who runs it", async () => {
       const store = await (await queue())();
       const ids: string[] = [];

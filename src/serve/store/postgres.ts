@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { HiltError } from "../../errors.js";
 import {
+  checkSubmit,
   DEFAULT_LEASE_MS,
   eventLimit,
   type JobRow,
@@ -147,6 +148,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async submit(request: JobRequest, options: SubmitOptions) {
+    checkSubmit(options);
     const key = options.idempotencyKey ?? null;
     const inserted = await this.pool.query<JobRow>(
       `INSERT INTO jobs (id, kind, status, request, owner, idempotency_key)

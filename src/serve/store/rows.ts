@@ -1,5 +1,5 @@
 import { HiltError } from "../../errors.js";
-import type { Job, JobFilter, JobKind, JobStatus, RecoveryPolicy } from "./types.js";
+import type { Job, JobFilter, JobKind, JobStatus, RecoveryPolicy, SubmitOptions } from "./types.js";
 
 /** A `jobs` row as both stores return it (SQLite: text and integers; PostgreSQL: Date, boolean). */
 export interface JobRow {
@@ -42,6 +42,33 @@ export function toJob(row: JobRow): Job {
   if (row.exit_code !== null) job.exitCode = row.exit_code;
   if (row.worker !== null) job.worker = row.worker;
   return job;
+}
+
+const KEY_MAX = 200;
+
+/**
+ * The idempotency key (1 to 200 characters) and the owner (up to 200) go into the database as
+ * text without control characters: PostgreSQL refuses NUL in text, and both stores refuse alike.
+ */
+export function checkSubmit(options: SubmitOptions): void {
+  const bad = (value: string) =>
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
+    value.length > KEY_MAX || /[\u0000-\u001f\u007f]/.test(value);
+  const key = options.idempotencyKey;
+  if (key !== undefined && (key === "" || bad(key))) {
+    throw new HiltError(
+      "INVALID_ARGUMENT",
+      "the idempotency key is empty, too long or unprintable",
+      {
+        hint: `use 1 to ${KEY_MAX} printable characters (a UUID is a good idempotency key)`,
+      },
+    );
+  }
+  if (bad(options.owner)) {
+    throw new HiltError("INVALID_ARGUMENT", "the job owner is too long or unprintable", {
+      hint: `a token id of at most ${KEY_MAX} printable characters`,
+    });
+  }
 }
 
 /** A job's result as stored: the JSON text, or NULL when there is none. */

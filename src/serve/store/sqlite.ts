@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { HiltError } from "../../errors.js";
 import {
+  checkSubmit,
   DEFAULT_LEASE_MS,
   eventLimit,
   type JobRow,
@@ -182,6 +183,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async submit(request: JobRequest, options: SubmitOptions) {
+    checkSubmit(options);
     const key = options.idempotencyKey ?? null;
     return this.db
       .transaction(() => {
