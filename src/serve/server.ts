@@ -8,6 +8,7 @@ import { ExitCode, HiltError } from "../errors.js";
 import { realRoot } from "../fs/untrusted.js";
 import { type LogLine, stderrLog } from "./access-log.js";
 import { createApp, type ServeApp } from "./app.js";
+import { dashboardRoutes } from "./dashboard/routes.js";
 import { JobSignals } from "./events-bus.js";
 import { isLoopback } from "./loopback.js";
 import { type CliEntry, currentCli, Runner } from "./runner.js";
@@ -33,7 +34,7 @@ export interface ServeOptions {
   version: string;
   log?: LogLine;
   cli?: CliEntry;
-  /** Routes mounted before the API (the dashboard). */
+  /** Public routes mounted before the API; default: the dashboard at `/`. */
   mount?: (app: ServeApp) => void;
   /** Resolves to stop the server (the CLI passes a SIGINT/SIGTERM listener). */
   stopped: Promise<unknown>;
@@ -95,7 +96,7 @@ export async function runServer(flags: ServeFlags, options: ServeOptions): Promi
       queued: () => runner.wake(),
       cancelled: (id) => runner.cancel(id),
       peer: (c) => getConnInfo(c).remote.address ?? "unknown",
-      ...(options.mount ? { mount: options.mount } : {}),
+      mount: options.mount ?? ((app) => app.route("/", dashboardRoutes())),
     });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = listen({ fetch: app.fetch, port, hostname: host }, () => resolve(s as Server));
