@@ -6,7 +6,7 @@ import { toNameComponent } from "../model/oci.js";
 import { analyzeGo } from "./go.js";
 import { analyzeNode, type PackageJson, parsePackageJson } from "./node.js";
 import { analyzeOther, otherLanguage } from "./other.js";
-import { dockerfilePort, isDefaultPort, portInCommand } from "./ports.js";
+import { dockerfileFacts, isDefaultPort, portInCommand } from "./ports.js";
 import { analyzePython, mainScript, PYTHON_MANIFESTS } from "./python.js";
 import { diskRepo, joinPath, type RepoView, SKIPPED_DIRS } from "./repo-view.js";
 import {
@@ -531,7 +531,10 @@ export function detectServices(view: RepoView, rootName = "app"): DetectResult {
       (dockerfileName ? fact(joinPath(dir, dockerfileName), "existing file") : undefined);
     const { analysis, isService, library } = analyze(view, dir, warnings, dependedOn);
     // The root of a workspace is a service only when it runs something itself.
-    if (dir === "." && workspaceRoot && !analysis.framework) continue;
+    if (dir === "." && workspaceRoot && !analysis.framework) {
+      if (library) libraries.push(`. (workspace root, ${library})`);
+      continue;
+    }
     if (!isService && !existing) {
       if (library) libraries.push(`${dir} (${library})`);
       continue;
@@ -554,7 +557,7 @@ export function detectServices(view: RepoView, rootName = "app"): DetectResult {
         ),
       context: workspaceContext(dir, analysis) ?? fact(dir, "the service folder"),
     };
-    let dockerfilePortFact: Fact<number> | undefined;
+    let dockerfilePorts: Fact<number>[] = [];
     if (existing) {
       // Reused only when it is a regular file inside the repository (the view checks real paths).
       const text = view.read(existing.value);
@@ -564,7 +567,10 @@ export function detectServices(view: RepoView, rootName = "app"): DetectResult {
         );
       } else {
         service.dockerfile = existing;
-        dockerfilePortFact = dockerfilePort(text, existing.value);
+        const facts = dockerfileFacts(text, existing.value);
+        dockerfilePorts = facts.ports;
+        // The image runs the Dockerfile's command, not the one Hilt would generate.
+        if (facts.command) service.startCommand = facts.command;
         service.context =
           composed?.context ??
           reusedContext(view, dir, text, existing.value) ??
@@ -574,7 +580,7 @@ export function detectServices(view: RepoView, rootName = "app"): DetectResult {
     // What runs wins: the reused Dockerfile's CMD/ENV/EXPOSE, then compose, then the sources.
     const port = choosePort(
       service.dockerfile
-        ? [dockerfilePortFact, composed?.port, service.port]
+        ? [...dockerfilePorts, composed?.port, service.port]
         : [composed?.port, service.port],
       dir,
       warnings,

@@ -13,6 +13,8 @@ export interface PackageJson {
   peerDependencies?: Record<string, string>;
   /** Fields a package published for others to import has (exports, module, types, files). */
   publishes?: boolean;
+  /** Declares command-line tools (`bin`). */
+  bin?: boolean;
   engines?: Record<string, string>;
   packageManager?: string;
   /** Workspace globs, from either `workspaces` or `workspaces.packages`. */
@@ -54,6 +56,7 @@ export function parsePackageJson(source: string | undefined): PackageJson | unde
   if (packageManager !== undefined) pkg.packageManager = packageManager;
   if (["exports", "module", "types", "typings", "files"].some((k) => raw[k] !== undefined))
     pkg.publishes = true;
+  if (raw.bin !== undefined && raw.bin !== null) pkg.bin = true;
   for (const key of [
     "scripts",
     "dependencies",
@@ -101,20 +104,46 @@ function managerFromField(field: string): PackageManager | undefined {
   return undefined;
 }
 
-/** Dependency names of package.json, for checking which lockfile belongs to it. */
-const dependencyNames = (pkg: PackageJson) =>
-  Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).slice(0, 300);
+/** Dependencies of package.json with their ranges, for checking which lockfile belongs to it. */
+const dependencyRanges = (pkg: PackageJson): [string, string][] =>
+  Object.entries({ ...pkg.dependencies, ...pkg.devDependencies }).slice(0, 300);
 
 const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-/** How many of package.json's dependencies a lockfile lists; undefined when it cannot be read. */
-function lockfileCoverage(view: RepoView, file: string, names: string[]): number | undefined {
-  if (file.endsWith(".lockb")) return undefined;
-  const text = view.read(file);
+/** A dependency as a lockfile writes it with its range: yarn's key, npm's and bun's root entry, pnpm's specifier. */
+function listsWithRange(text: string, lock: string, name: string, range: string): boolean {
+  const n = escapeRegExp(name);
+  const r = escapeRegExp(range);
+  if (lock === "yarn.lock")
+    return new RegExp(`(?:^|[\\s,])"?${n}@(?:npm:)?${r}["':,]`, "m").test(text);
+  if (lock === "pnpm-lock.yaml")
+    return new RegExp(`['"]?${n}['"]?:\\s*\\n\\s*specifier:\\s*['"]?${r}['"]?\\s*$`, "m").test(
+      text,
+    );
+  return new RegExp(`"${n}":\\s*"${r}"`).test(text);
+}
+
+/**
+ * How well a lockfile matches package.json: each dependency listed with its exact range counts
+ * 2, listed by name only 1; lockfiles that record package.json's own entry (npm, pnpm, bun)
+ * get half a point, so a yarn.lock that proves nothing loses a tie. Undefined when unreadable.
+ */
+function lockfileMatch(
+  view: RepoView,
+  folder: string,
+  lock: string,
+  deps: [string, string][],
+): number | undefined {
+  if (lock.endsWith(".lockb")) return undefined;
+  const text = view.read(joinPath(folder, lock));
   if (text === undefined) return undefined;
-  return names.filter((name) =>
-    new RegExp(`(?:^|[\\s"'/])${escapeRegExp(name)}(?:@|["':])`, "m").test(text),
-  ).length;
+  let score = lock === "yarn.lock" ? 0 : 0.5;
+  for (const [name, range] of deps) {
+    if (listsWithRange(text, lock, name, range)) score += 2;
+    else if (new RegExp(`(?:^|[\\s"'/])${escapeRegExp(name)}(?:@|["':])`, "m").test(text))
+      score += 1;
+  }
+  return score;
 }
 
 /**
@@ -147,17 +176,14 @@ export function detectPackageManager(
     }
     let chosen = distinct[0] as (typeof LOCKFILES)[number];
     if (distinct.length > 1) {
-      const names = dependencyNames(pkg);
-      const covered = distinct.map((l) => lockfileCoverage(view, joinPath(folder, l.file), names));
-      const best = Math.max(...covered.map((c) => c ?? -1));
-      if (best >= 0) chosen = distinct[covered.indexOf(best)] ?? chosen;
-      const counts = distinct
-        .map((l, i) =>
-          covered[i] === undefined ? `${l.file} unreadable` : `${l.file} ${covered[i]}`,
-        )
-        .join(", ");
+      const deps = dependencyRanges(pkg);
+      const scores = distinct.map((l) => lockfileMatch(view, folder, l.file, deps));
+      const best = Math.max(...scores.map((c) => c ?? -1));
+      if (best >= 0) chosen = distinct[scores.indexOf(best)] ?? chosen;
+      const unreadable = distinct.filter((_, i) => scores[i] === undefined).map((l) => l.file);
+      const stale = distinct.filter((l) => l !== chosen).map((l) => l.file);
       warnings.push(
-        `${where}: conflicting lockfiles ${distinct.map((l) => l.file).join(", ")}; using ${chosen.file} (${chosen.manager}): of package.json's ${names.length} dependencies they list ${counts}; delete the stale one`,
+        `${joinPath(folder, "package.json")}: conflicting lockfiles ${distinct.map((l) => l.file).join(", ")}; using ${chosen.file} (${chosen.manager}), the one that matches package.json's ${deps.length} dependencies best${unreadable.length > 0 ? ` (${unreadable.join(", ")} not compared: unreadable)` : ""}; remove the stale ${stale.join(", ")}`,
       );
     }
     return fact(chosen.manager, joinPath(folder, chosen.file));
@@ -578,6 +604,12 @@ export function analyzeNode(
   return {
     service,
     isService,
-    ...(isService ? {} : { library: "no start script and no server" }),
+    ...(isService
+      ? {}
+      : {
+          library: pkg.bin
+            ? "a command-line tool (bin), no server"
+            : "no start script and no server",
+        }),
   };
 }

@@ -22,26 +22,60 @@ export function portInCommand(command: string): number | undefined {
   return valid(port) ? port : undefined;
 }
 
-/**
- * The port a Dockerfile's container listens on, by what runs: its last CMD/ENTRYPOINT naming a
- * port, then `ENV PORT`, then EXPOSE.
- */
-export function dockerfilePort(dockerfile: string, file: string): Fact<number> | undefined {
+/** The words of a CMD/ENTRYPOINT, exec form (a JSON array) or shell form. */
+function instructionWords(rest: string): string[] {
+  const trimmed = rest.trim();
+  if (trimmed.startsWith("[")) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed);
+      if (Array.isArray(parsed)) return parsed.filter((w): w is string => typeof w === "string");
+    } catch {}
+  }
+  return trimmed.split(/\s+/).filter(Boolean);
+}
+
+export interface DockerfileFacts {
+  /** Ports in order of what runs: CMD/ENTRYPOINT flags, `ENV PORT`, EXPOSE. */
+  ports: Fact<number>[];
+  /** The command the image runs (ENTRYPOINT then CMD), when it has one. */
+  command?: Fact<string>;
+}
+
+/** What a reused Dockerfile's final image runs, and on which port. */
+export function dockerfileFacts(dockerfile: string, file: string): DockerfileFacts {
   const lines = dockerfile.replace(/\\\r?\n/g, " ").split(/\r?\n/);
-  let fromRun: Fact<number> | undefined;
+  let entrypoint: string[] = [];
+  let cmd: string[] = [];
   let fromEnv: Fact<number> | undefined;
   for (const line of lines) {
+    // A new stage starts over: only the last stage's instructions run.
+    if (/^\s*FROM\s/i.test(line)) {
+      entrypoint = [];
+      cmd = [];
+      fromEnv = undefined;
+    }
     const run = /^\s*(CMD|ENTRYPOINT)\s+(.*)$/i.exec(line);
     if (run) {
-      const port = portInCommand((run[2] ?? "").replace(/["',[\]]/g, " "));
-      if (port) fromRun = fact(port, `${file}#${(run[1] ?? "CMD").toUpperCase()}`);
+      if ((run[1] ?? "").toUpperCase() === "CMD") cmd = instructionWords(run[2] ?? "");
+      else entrypoint = instructionWords(run[2] ?? "");
       continue;
     }
     const env = /^\s*ENV\s+(?:.*\s)?PORT[= ]\s*["']?(\d{1,5})\b/i.exec(line);
     const port = Number(env?.[1]);
     if (env && valid(port)) fromEnv = fact(port, `${file}#ENV PORT`);
   }
-  return fromRun ?? fromEnv ?? exposedPort(dockerfile, file);
+  const words = [...entrypoint, ...cmd];
+  const runPort = portInCommand(words.join(" "));
+  const ports = [
+    ...(runPort ? [fact(runPort, `${file}#${cmd.length > 0 ? "CMD" : "ENTRYPOINT"}`)] : []),
+    ...(fromEnv ? [fromEnv] : []),
+    ...[exposedPort(dockerfile, file)].filter((p): p is Fact<number> => p !== undefined),
+  ];
+  const command =
+    words.length > 0
+      ? fact(words.join(" "), `${file}#${entrypoint.length > 0 ? "ENTRYPOINT" : "CMD"}`)
+      : undefined;
+  return { ports, ...(command ? { command } : {}) };
 }
 
 const SOURCE_PATTERNS: { pattern: RegExp; what: string }[] = [
@@ -54,6 +88,15 @@ const SOURCE_PATTERNS: { pattern: RegExp; what: string }[] = [
   { pattern: /\.listen\(\s*(\d{2,5})\b/, what: "listen()" },
   { pattern: /\bport\s*:?=?\s*["']?(\d{2,5})["']?\s*[,;)}\n]/i, what: "port setting" },
   { pattern: /ListenAndServe\(\s*["'][^"':]*:(\d{2,5})["']/, what: "ListenAndServe" },
+  {
+    pattern:
+      /\.(?:String|StringVar)\([^)]*?"(?:addr|address|listen|http|http-addr|bind|port)"\s*,\s*"[\w.]*:(\d{2,5})"/,
+    what: "flag default",
+  },
+  {
+    pattern: /\.(?:Int|IntVar)\([^)]*?"(?:port|http-port)"\s*,\s*(\d{2,5})\b/,
+    what: "flag default",
+  },
   { pattern: /--port[= ](\d{2,5})\b/, what: "--port" },
   { pattern: /--bind[= ][\w.]*:(\d{2,5})\b/, what: "--bind" },
   { pattern: /\bPORT\s*=\s*['"]?(\d{2,5})\b/, what: "PORT" },

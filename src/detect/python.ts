@@ -120,6 +120,38 @@ export function mainScript(view: RepoView, dir: string): string | undefined {
   );
 }
 
+/**
+ * The program a pyproject installs ([project.scripts] or [tool.poetry.scripts]): run as
+ * `python -m module` when the module runs as a script, else by the script's name.
+ */
+function projectScript(
+  view: RepoView,
+  dir: string,
+  pyproject: string,
+): { command: Fact<string>; file?: string } | undefined {
+  const section = /^\[(?:project|tool\.poetry)\.scripts\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(
+    pyproject,
+  )?.[1];
+  const entry = section
+    ? /^\s*["']?([\w.-]+)["']?\s*=\s*["']([\w.]+):[\w.]+["']/m.exec(section)
+    : null;
+  if (!entry) return undefined;
+  const [, name, module] = entry;
+  if (!name || !module) return undefined;
+  const where = `${joinPath(dir, "pyproject.toml")}#scripts.${name}`;
+  const path = module.replace(/\./g, "/");
+  const file = [`${path}.py`, `src/${path}.py`].find(
+    (f) => view.read(joinPath(dir, f)) !== undefined,
+  );
+  const runsAsMain =
+    file !== undefined &&
+    /^if\s+__name__\s*==\s*["']__main__["']/m.test(view.read(joinPath(dir, file)) ?? "");
+  return {
+    command: fact(runsAsMain ? `python -m ${module}` : name, where),
+    ...(file ? { file } : {}),
+  };
+}
+
 export function analyzePython(view: RepoView, dir: string): Analysis {
   const listing = new Set(view.list(dir)?.files ?? []);
   const { text, files } = dependencyText(view, dir);
@@ -178,12 +210,13 @@ export function analyzePython(view: RepoView, dir: string): Analysis {
         : fact("python manage.py runserver 0.0.0.0:$PORT", joinPath(dir, "manage.py"));
   } else {
     const main = mainScript(view, dir) ?? ENTRY_FILES.find((f) => listing.has(f));
-    if (main) {
-      service.startCommand = fact(`python ${main}`, joinPath(dir, main));
-      const code = view.read(joinPath(dir, main)) ?? "";
-      if (!framework && !LONG_RUNNING.test(code))
-        service.kind = fact("job", `${joinPath(dir, main)}: runs once (no server or loop)`);
-    }
+    const script = main ? undefined : projectScript(view, dir, pyproject);
+    const file = main ?? script?.file;
+    if (main) service.startCommand = fact(`python ${main}`, joinPath(dir, main));
+    else if (script) service.startCommand = script.command;
+    const code = file ? (view.read(joinPath(dir, file)) ?? "") : "";
+    if (file && !framework && !LONG_RUNNING.test(code))
+      service.kind = fact("job", `${joinPath(dir, file)}: runs once (no server or loop)`);
   }
   const procfile = view.read(joinPath(dir, "Procfile"));
   const procPort = procfile ? portInCommand(procfile) : undefined;
