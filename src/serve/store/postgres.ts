@@ -178,18 +178,17 @@ export class PostgresJobStore implements JobStore {
   }
 
   async claim(worker: string): Promise<Job | undefined> {
-    return this.tx(async (c) => {
-      await c.query(HEARTBEAT, [worker, this.leaseMs]);
-      // SKIP LOCKED: concurrent claimers each take a different queued job instead of waiting.
-      const { rows } = await c.query<JobRow>(
-        `UPDATE jobs SET status = 'running', worker = $1, started_at = now()
-         WHERE status = 'queued' AND pos = (SELECT pos FROM jobs WHERE status = 'queued'
-                                            ORDER BY pos LIMIT 1 FOR UPDATE SKIP LOCKED)
-         RETURNING *`,
-        [worker],
-      );
-      return rows[0] && toJob(rows[0]);
-    });
+    // One statement, so one round trip and one transaction. SKIP LOCKED: concurrent claimers
+    // each take a different queued job instead of waiting for each other.
+    const { rows } = await this.pool.query<JobRow>(
+      `WITH beat AS (${HEARTBEAT})
+       UPDATE jobs SET status = 'running', worker = $1, started_at = now()
+       WHERE status = 'queued' AND pos = (SELECT pos FROM jobs WHERE status = 'queued'
+                                          ORDER BY pos LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [worker, this.leaseMs],
+    );
+    return rows[0] && toJob(rows[0]);
   }
 
   async appendEvent(jobId: string, event: Record<string, unknown>): Promise<number> {
