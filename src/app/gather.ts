@@ -2,11 +2,11 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { v4 as uuidv4 } from "uuid";
 import { nativePlatform } from "../engine/platform.js";
-import { HiltError, InvalidConfigError } from "../errors.js";
+import { ConfigError, HiltError, InvalidConfigError } from "../errors.js";
 import { ContextHasher, dockerignoreFor } from "../fs/context-digest.js";
 import { readInside, resolveInside } from "../fs/untrusted.js";
 import { readGitInfo } from "../host/git.js";
-import { catalogParent, parentMap } from "../model/catalog-rules.js";
+import { catalogParent, parentMap, withMirrors } from "../model/catalog-rules.js";
 import type { Catalog } from "../model/catalog-schema.js";
 import { type Pipeline, pipelineSchema } from "../model/pipeline-schema.js";
 import type { PlanInputs } from "../plan/assemble.js";
@@ -139,7 +139,14 @@ export async function gather(options: PlanOptions = {}): Promise<Gathered> {
   const platforms =
     options.platforms && options.platforms.length > 0 ? options.platforms : pipeline.platforms;
   const baseImages = { ...pipeline.baseImages, ...options.baseImages };
-  const planCatalog = withCatalog ? catalog : EMPTY_CATALOG;
+  const mirrored = withMirrors(withCatalog ? catalog : EMPTY_CATALOG, pipeline.mirrors);
+  if (withCatalog && mirrored.unknown.length > 0)
+    throw new ConfigError(
+      "UNKNOWN_MIRROR",
+      `${pipelineFile}: mirrors: ${mirrored.unknown.join(", ")} name no step of ${project.catalog.file}`,
+      { hint: "key each mirror IMAGE.STEP-ID, after an image's step that has that id" },
+    );
+  const planCatalog = mirrored.catalog;
   const selected =
     nameTargets.length > 0
       ? withAncestors(parentMap(planCatalog), expandTargets(planCatalog, nameTargets))
@@ -192,7 +199,12 @@ export async function gather(options: PlanOptions = {}): Promise<Gathered> {
     project,
     pipeline,
     target,
-    warnings: services.warnings,
+    warnings: [
+      ...services.warnings,
+      ...mirrored.replaced.map(
+        (step) => `${step}: replaced by the pipeline's mirrors (the image is not the real one)`,
+      ),
+    ],
     inputs: {
       catalog: planCatalog,
       catalogFile: withCatalog ? catalogFile : "(none)",

@@ -1,6 +1,6 @@
 import { findCycles } from "../plan/graph.js";
 import { didYouMean } from "../util/did-you-mean.js";
-import { type Catalog, parseByteSize } from "./catalog-schema.js";
+import { type Catalog, parseByteSize, type Step } from "./catalog-schema.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { parseReference } from "./oci.js";
 import type { PathSegment, YamlSource } from "./yaml-source.js";
@@ -26,6 +26,41 @@ function reporter(
       ...(hint ? { hint } : {}),
     });
   };
+}
+
+/** The label a mirrored image carries: which of its steps a pipeline replaced. */
+export const MIRRORED_LABEL = "dev.hilt.mirrored-steps";
+
+/**
+ * The catalog with the pipeline's `mirrors` in place of the steps they name (IMAGE.STEP-ID).
+ * Keys that name no step come back in `unknown`; each image changed is labelled with its
+ * replaced step ids, and its input hash changes with the step.
+ */
+export function withMirrors(
+  catalog: Catalog,
+  mirrors: Readonly<Record<string, Step>>,
+): { catalog: Catalog; replaced: string[]; unknown: string[] } {
+  const replaced: string[] = [];
+  const images: Catalog["images"] = { ...catalog.images };
+  for (const [name, image] of Object.entries(catalog.images)) {
+    if (!image.steps) continue;
+    const ids: string[] = [];
+    const steps = image.steps.map((step) => {
+      const mirror = step.id ? mirrors[`${name}.${step.id}`] : undefined;
+      if (!mirror || !step.id) return step;
+      ids.push(step.id);
+      replaced.push(`${name}.${step.id}`);
+      return { ...mirror, id: step.id };
+    });
+    if (ids.length > 0)
+      images[name] = {
+        ...image,
+        steps,
+        labels: { ...image.labels, [MIRRORED_LABEL]: ids.join(",") },
+      };
+  }
+  const unknown = Object.keys(mirrors).filter((key) => !replaced.includes(key));
+  return { catalog: { ...catalog, images }, replaced, unknown };
 }
 
 /** Each image's size budget (maxSize in bytes, and what exceeding it does). */

@@ -67,8 +67,18 @@ export const copyStepSchema = z
 const STEP_KINDS = ["apt", "env", "run", "npm", "pip", "copy", "workdir", "user"] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
+/** A step's optional name: what a pipeline's `mirrors` key says to replace it. */
+export const STEP_ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+
 export const stepSchema = z
   .strictObject({
+    id: z
+      .string()
+      .regex(STEP_ID_PATTERN, "is not a step id (lowercase letters, digits and -)")
+      .optional()
+      .describe(
+        "Names the step, e.g. a download from the internet, so that a pipeline's `mirrors` can replace it (IMAGE.ID) where that download cannot be reached.",
+      ),
     apt: packageList.optional().describe("Debian/Ubuntu packages installed with apt-get."),
     env: z.record(envName, z.string()).optional().describe("Environment variables to set."),
     run: z
@@ -82,7 +92,7 @@ export const stepSchema = z
     user: z.string().min(1).optional().describe("User (name or uid[:gid]) for later steps."),
   })
   .superRefine((step, ctx) => {
-    const kinds = Object.keys(step).filter((k) => step[k as StepKind] !== undefined);
+    const kinds = Object.keys(step).filter((k) => k !== "id" && step[k as StepKind] !== undefined);
     if (kinds.length !== 1) {
       ctx.addIssue({
         code: "custom",
@@ -97,7 +107,9 @@ export const stepSchema = z
       });
     }
   })
-  .describe("One build step: exactly one of apt, env, run, npm, pip, copy, workdir, user.");
+  .describe(
+    "One build step: exactly one of apt, env, run, npm, pip, copy, workdir, user (and an optional id).",
+  );
 export type Step = z.infer<typeof stepSchema>;
 
 export const imageSchema = z

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { stepSchema } from "./catalog-schema.js";
 import {
   BUILDER_NAME_PATTERN,
   externalReference,
@@ -109,6 +110,15 @@ export const pipelineSchema = z
       .record(externalReference, externalReference)
       .default({})
       .describe("Replace external base images: {debian:bookworm-slim: registry.local/debian:12}."),
+    mirrors: z
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9._-]*\.[a-z0-9][a-z0-9-]*$/, "is not IMAGE.STEP-ID"),
+        stepSchema,
+      )
+      .default({})
+      .describe(
+        "Replace catalog steps that download from the internet, keyed IMAGE.STEP-ID (the step's id): the same file from a mirror, or a stand-in where none can be reached. The replacement changes the image's input hash and is named in its label dev.hilt.mirrored-steps, so it is never taken for the real image.",
+      ),
     buildSecrets: z
       .boolean()
       .default(false)

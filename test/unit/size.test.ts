@@ -346,3 +346,32 @@ describe("formatBytes", () => {
     expect(formatBytes(4.34e9)).toBe("4.3 GB");
   });
 });
+
+describe("a failed docker build's log in the result", () => {
+  it("keeps the failing step's own output and the error, not BuildKit's Dockerfile excerpt", async () => {
+    const { failingStepLog } = await import("../../src/engine/docker/backend.js");
+    const stderr = [
+      "#5 [1/3] FROM base",
+      "#5 DONE 0.1s",
+      "#6 [2/3] RUN make",
+      "#6 0.120 compiling",
+      "#6 0.450 make: *** [all] Error 2",
+      '#6 ERROR: process "/bin/sh -c make" did not complete successfully: exit code: 2',
+      "------",
+      " > [2/3] RUN make:",
+      "Dockerfile:3",
+      "--------------------",
+      "   3 | >>> RUN make",
+      'ERROR: failed to solve: process "/bin/sh -c make" did not complete successfully: exit code: 2',
+    ].join("\n");
+    const log = failingStepLog(stderr);
+    expect(log.split("\n")).toEqual([
+      "#6 [2/3] RUN make",
+      "#6 0.120 compiling",
+      "#6 0.450 make: *** [all] Error 2",
+      '#6 ERROR: process "/bin/sh -c make" did not complete successfully: exit code: 2',
+      'ERROR: failed to solve: process "/bin/sh -c make" did not complete successfully: exit code: 2',
+    ]);
+    expect(failingStepLog("no steps here\nERROR: boom")).toBe("no steps here\nERROR: boom");
+  });
+});

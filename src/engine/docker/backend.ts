@@ -25,6 +25,21 @@ function lastLines(text: string, count: number): string {
   return text.trim().split("\n").slice(-count).join("\n");
 }
 
+/**
+ * The failing step's own output (BuildKit's plain progress prefixes each step's lines with
+ * `#N`), ending with the error: what a user needs, where the log's last lines are mostly the
+ * Dockerfile excerpt BuildKit prints after it. The log's end when no step is named.
+ */
+export function failingStepLog(stderr: string, count = 30): string {
+  const lines = stderr.trim().split("\n");
+  const failed = [...lines].reverse().find((l) => /^#\d+ ERROR:/.test(l));
+  const step = failed?.match(/^(#\d+) /)?.[1];
+  if (!step) return lastLines(stderr, count);
+  const own = lines.filter((l) => l.startsWith(`${step} `));
+  const summary = lines.find((l) => l.startsWith("ERROR: "));
+  return [...own.slice(-count), ...(summary ? [summary] : [])].join("\n");
+}
+
 /** What the docker backend is told about the run: where it pushes, which builder and cache. */
 export interface DockerBuildSettings {
   /** Results go to a registry (not the local image store). */
@@ -275,7 +290,7 @@ export class DockerBackend implements Backend {
         `docker build of ${node.name} failed: ${reason}\n${lastLines(result.stderr, 15)}`,
         {
           hint: "the lines above are the end of BuildKit's log; run with HILT_DEBUG=1 for the command",
-          details: { log: lastLines(result.stderr, 30) },
+          details: { log: failingStepLog(result.stderr) },
         },
       );
     }
