@@ -309,6 +309,28 @@ export function describeJobStoreContract(name: string, newQueue: NewQueue): void
       expect((await me.claim("me"))?.id).toBe(again);
     });
 
+    it("recovers each orphaned job once when two instances sweep at the same time", async () => {
+      const open = await queue();
+      const dead = await open({ leaseMs: 1 });
+      const ids = new Set<string>();
+      for (let i = 0; i < 12; i++) {
+        ids.add((await dead.submit(request(), { owner: "t" })).job.id);
+        await dead.claim(`dead${i % 3}`);
+      }
+      await sleep(20);
+      const [a, b] = [await open(), await open()];
+      const counts = await Promise.all([
+        a.recover("a", "interrupt", { own: false }),
+        b.recover("b", "interrupt", { own: false }),
+        a.recover("a", "interrupt", { own: false }),
+      ]);
+      expect(counts.reduce((x, y) => x + y)).toBe(12);
+      for (const id of ids) {
+        expect((await b.get(id))?.status).toBe("interrupted");
+        expect((await b.events(id, 0)).map((e) => e.event.event)).toEqual(["job-interrupted"]);
+      }
+    });
+
     it("loses nothing when an instance stops without finishing, and recovers on reopen", async () => {
       const open = await queue();
       const first = await open();

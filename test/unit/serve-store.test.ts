@@ -34,6 +34,15 @@ describe("openJobStore", () => {
     expect((await memory.list({ limit: 5 })).jobs).toEqual([]);
   });
 
+  it("syncs every commit to disk (synchronous=FULL) and waits for a busy database", async () => {
+    const store = await openJobStore(await newQueue());
+    stores.push(store);
+    const db = (store as unknown as { db: Database.Database }).db;
+    expect(db.pragma("synchronous", { simple: true })).toBe(2); // FULL
+    expect(db.pragma("busy_timeout", { simple: true })).toBeGreaterThanOrEqual(5000);
+    expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
+  });
+
   it("refuses an unknown scheme without echoing its password", async () => {
     const error = await openJobStore("mysql://root:hunter2@db/jobs").catch((e) => e);
     expect(error).toMatchObject({ code: "INVALID_ARGUMENT", exitCode: 2 });
