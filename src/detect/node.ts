@@ -593,7 +593,7 @@ export function analyzeNode(
   // A package others import, or one published with exports/types and no start script, is a
   // library: it has no way to start, whatever framework it builds against.
   const dependedOn = pkg.name !== undefined && context.dependedOn?.has(pkg.name);
-  if (!scripts.start && (dependedOn || pkg.publishes)) {
+  if (!scripts.start && (dependedOn || (pkg.publishes && !SERVES.test(entrySource)))) {
     const why = dependedOn
       ? "other workspace packages depend on it"
       : "it publishes exports/types and has no start script";
