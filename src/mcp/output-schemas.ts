@@ -72,10 +72,34 @@ export type _GeneratedFits = Accepts<typeof generatedSchema, { files: GeneratedF
 type Skipped = { skipped: string[] };
 
 /**
- * A zod schema as an MCP outputSchema: draft 2020-12 keywords without the `$schema` marker
- * (clients' validators default to their own draft and reject a `$schema` they do not load).
+ * A zod schema as an MCP outputSchema: without the `$schema` marker (clients' validators default
+ * to their own draft and reject a `$schema` they do not load), and in the most portable spelling:
+ * one `type` per branch (`anyOf` for nullable fields), `true` for "any further properties".
  */
 export function outputSchema(schema: z.ZodType): { type: "object" } & Record<string, unknown> {
   const { $schema: _, ...json } = z.toJSONSchema(schema, { io: "output", unrepresentable: "any" });
-  return json as { type: "object" } & Record<string, unknown>;
+  return portable(json) as { type: "object" } & Record<string, unknown>;
+}
+
+function portable(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(portable);
+  if (node === null || typeof node !== "object") return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "additionalProperties" && isEmptyObject(value)) out[key] = true;
+    else if (key === "properties" || key === "$defs" || key === "definitions")
+      out[key] = Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, portable(v)]),
+      );
+    else out[key] = portable(value);
+  }
+  if (Array.isArray(out.type) && !("anyOf" in out)) {
+    const { type, ...rest } = out;
+    return { ...rest, anyOf: (type as string[]).map((t) => ({ type: t })) };
+  }
+  return out;
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null && Object.keys(value).length === 0;
 }
