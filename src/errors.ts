@@ -70,6 +70,7 @@ const ERROR_CODES = {
   UNAUTHORIZED: ExitCode.usage,
   FORBIDDEN: ExitCode.usage,
   NOT_FOUND: ExitCode.usage,
+  METHOD_NOT_ALLOWED: ExitCode.usage,
   RATE_LIMITED: ExitCode.usage,
   REQUEST_TOO_LARGE: ExitCode.usage,
   INVALID_REQUEST: ExitCode.usage,
