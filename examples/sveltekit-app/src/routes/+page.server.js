@@ -1,0 +1,5 @@
+const entries = [{ name: "Ada", message: "Lovely site!" }];
+
+export function load() {
+  return { entries, renderedAt: new Date().toISOString() };
+}
