@@ -48,6 +48,7 @@ const MIGRATIONS = [
      UNIQUE (owner, idempotency_key)
    );
    CREATE INDEX jobs_status ON jobs (status, pos);
+   CREATE INDEX jobs_owner ON jobs (owner, pos);
    CREATE TABLE events (
      job_id text NOT NULL REFERENCES jobs (id),
      seq integer NOT NULL,
@@ -63,7 +64,10 @@ const MIGRATIONS = [
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** Bumps the job's event counter and stores the event under it, in one statement. */
+/**
+ * Bumps the job's event counter and stores the event under it, in one statement. The job row
+ * stays locked until commit, so seqs commit in order: a reader never sees 7 before 6.
+ */
 const APPEND_EVENT = `WITH next AS (
     UPDATE jobs SET event_count = event_count + 1 WHERE id = $1 RETURNING event_count
   )

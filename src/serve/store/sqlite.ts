@@ -50,6 +50,7 @@ const MIGRATIONS = [
      UNIQUE (owner, idempotency_key)
    );
    CREATE INDEX jobs_status ON jobs (status, pos);
+   CREATE INDEX jobs_owner ON jobs (owner, pos);
    CREATE TABLE events (
      job_id TEXT NOT NULL REFERENCES jobs (id),
      seq INTEGER NOT NULL,
