@@ -6,8 +6,17 @@
 // src/cli/main.ts does, so its `new URL("../../package.json", import.meta.url)` still finds
 // Hilt's version.
 import { cpSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
-import { build } from "esbuild";
+import { pathToFileURL } from "node:url";
+
+// The composite action (action.yml) installs no dev dependencies: it names an esbuild it
+// installed on its own.
+const { build } = process.env.HILT_ESBUILD
+  ? await import(
+      pathToFileURL(createRequire(import.meta.url).resolve(process.env.HILT_ESBUILD)).href
+    )
+  : await import("esbuild");
 
 const root = path.resolve(import.meta.dirname, "..");
 
@@ -41,7 +50,8 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20.19",
-  external: ["@dagger.io/dagger"],
+  // better-sqlite3 (hilt serve's embedded queue) loads its compiled addon from its own folder.
+  external: ["@dagger.io/dagger", "better-sqlite3"],
   plugins: [zodWithoutLocales],
   // Smaller files parse faster; names are kept so that a bug's stack trace stays readable.
   minifyWhitespace: true,
