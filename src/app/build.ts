@@ -57,7 +57,8 @@ async function checkRegistry(registry: RegistryClient, graph: BuildGraph): Promi
 /** Plans and builds: what `hilt build-all` and `hilt build` run. */
 export async function buildAll(options: BuildOptions = {}): Promise<HiltResult> {
   const { graph, pipeline, project, target, warnings } = await plan(options);
-  for (const warning of warnings) options.log?.(`warning: ${warning}`);
+  // Warnings are for the user (stderr), not only for HILT_DEBUG's log.
+  for (const warning of warnings) (options.notice ?? options.log)?.(`warning: ${warning}`);
   return buildGraph({ options, graph, pipeline, project, target });
 }
 
@@ -154,6 +155,7 @@ async function buildGraph(input: {
       onEvent: emit,
       ...(options.log ? { log: options.log } : {}),
       budgets: sizeBudgets(project.catalog.catalog),
+      ...(options.notice ? { notice: options.notice } : {}),
     });
   } finally {
     await cleanup();

@@ -32,6 +32,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Catalog images' size budgets (maxSize), checked once each image's size is known. */
   budgets?: ReadonlyMap<string, SizeBudget>;
+  /** Lines the user sees without HILT_DEBUG (size budget warnings). */
+  notice?: (line: string) => void;
 }
 
 /** The tag of a ref the planner made: one that does not parse is a bug in Hilt. */
@@ -117,7 +119,7 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
     done.size = verdict.size;
     if (verdict.warning) {
       emit({ event: "warning", message: verdict.warning });
-      options.log?.(`warning: ${verdict.warning}`);
+      (options.notice ?? options.log)?.(`warning: ${verdict.warning}`);
     }
     if (verdict.error) throw verdict.error;
   };
