@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { openJobStore, redactLocation } from "../../src/serve/store/open.js";
 import { describeJobStoreContract, describeQueueProcesses } from "../helpers/job-store-contract.js";
 
@@ -68,6 +68,22 @@ describe("openJobStore", () => {
       code: "QUEUE_UNAVAILABLE",
       message: expect.stringContaining("schema version 99"),
     });
+  });
+
+  it("says what to install when better-sqlite3 cannot load (it is optional)", async () => {
+    vi.resetModules();
+    vi.doMock("better-sqlite3", () => {
+      throw new Error("Could not locate the bindings file");
+    });
+    try {
+      const fresh = await import("../../src/serve/store/open.js");
+      const error = await fresh.openJobStore(await newQueue()).catch((e) => e);
+      expect(error).toMatchObject({ code: "QUEUE_UNAVAILABLE", exitCode: 4 });
+      expect(error.hint).toMatch(/install better-sqlite3.*--queue postgres:\/\//);
+    } finally {
+      vi.doUnmock("better-sqlite3");
+      vi.resetModules();
+    }
   });
 
   it("names the PostgreSQL server it cannot reach, never the password", async () => {
