@@ -67,7 +67,8 @@ describe.skipIf(!env)(
         );
       }
       if (!result.ok) throw new Error(`the catalog did not build:\n${run.stdout}\n${run.stderr}`);
-    });
+      // Cold, the whole catalog (a JDK, Rust, Go) takes a while; warm, it reads manifests only.
+    }, 3_600_000);
 
     it("builds every image within its budget, and says which steps were stand-ins", () => {
       const names = result.images.map((i) => i.name);
