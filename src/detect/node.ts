@@ -196,6 +196,18 @@ export function detectPackageManager(
   return fact("npm", "default (no lockfile)");
 }
 
+/** The packageManager field of the nearest package.json above `dir`. */
+function rootManagerField(
+  view: RepoView,
+  dir: string,
+): { field: string; source: string } | undefined {
+  for (const folder of upwards(dir).slice(1)) {
+    const field = parsePackageJson(view.read(joinPath(folder, "package.json")))?.packageManager;
+    if (field) return { field, source: `${joinPath(folder, "package.json")}#packageManager` };
+  }
+  return undefined;
+}
+
 export function runScript(manager: PackageManager, script: string): string {
   if (manager === "npm") return script === "start" ? "npm start" : `npm run ${script}`;
   if (manager === "yarn" || manager === "yarn-berry") return `yarn ${script}`;
@@ -500,6 +512,14 @@ export function analyzeNode(
     : undefined;
   if (pinned && manager.source.endsWith("#packageManager"))
     service.packageManagerVersion = fact(pinned, manager.source);
+  else if (!pkg.packageManager) {
+    // A workspace member: corepack pins the manager in the workspace root's package.json.
+    const root = rootManagerField(view, dir);
+    if (root && managerFromField(root.field) === manager.value) {
+      const version = /@(\d+(?:\.\d+){0,2})/.exec(root.field)?.[1];
+      if (version) service.packageManagerVersion = fact(version, root.source);
+    }
+  }
   const version = nodeVersion(view, dir, pkg);
   if (version) service.runtimeVersion = version;
   if (framework && used) {

@@ -384,6 +384,21 @@ describe("workspace-root facts", () => {
     );
   });
 
+  it("a workspace member takes the pnpm version pinned in the root's packageManager", () => {
+    const result = detectIn({
+      "package.json": pkg({ private: true, packageManager: "pnpm@9.15.4" }),
+      "pnpm-workspace.yaml": "packages:\n  - apps/*\n",
+      "pnpm-lock.yaml": "",
+      "apps/api/package.json": express,
+    });
+    const s = result.services[0];
+    expect([s?.packageManager?.source, s?.packageManagerVersion, s?.context.value]).toEqual([
+      "pnpm-lock.yaml",
+      { value: "9.15.4", source: "package.json#packageManager" },
+      ".",
+    ]);
+  });
+
   it("the packageManager field wins over a lockfile of another manager, with a warning", () => {
     const result = detectIn({
       "package.json": pkg({ ...JSON.parse(express), packageManager: "pnpm@9.1.0" }),
