@@ -61,6 +61,7 @@ const MIGRATIONS = [
      expires_at timestamptz NOT NULL
    );`,
 ];
+const VERSION = MIGRATIONS.length;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -138,16 +139,18 @@ export class PostgresJobStore implements JobStore {
       await c.query("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)");
       const { rows } = await c.query<{ version: number }>("SELECT version FROM schema_version");
       const current = rows[0]?.version ?? 0;
-      if (current > MIGRATIONS.length) {
+      if (current > VERSION) {
         throw new HiltError(
           "QUEUE_UNAVAILABLE",
-          `the PostgreSQL job queue has schema version ${current}; this Hilt knows ${MIGRATIONS.length}`,
-          { hint: "a newer Hilt created it: run that version, or use another ?schema=" },
+          `the PostgreSQL job queue was made by a newer Hilt (schema version ${current})`,
+          {
+            hint: `this one reads up to ${VERSION}: upgrade, or use another ?schema=`,
+          },
         );
       }
       for (const sql of MIGRATIONS.slice(current)) await c.query(sql);
       if (rows.length === 0) await c.query("INSERT INTO schema_version (version) VALUES (0)");
-      await c.query("UPDATE schema_version SET version = $1", [MIGRATIONS.length]);
+      await c.query("UPDATE schema_version SET version = $1", [VERSION]);
     });
   }
 

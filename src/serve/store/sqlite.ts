@@ -57,8 +57,13 @@ const MIGRATIONS = [
      json TEXT NOT NULL,
      PRIMARY KEY (job_id, seq)
    ) WITHOUT ROWID;
-   CREATE TABLE workers (id TEXT PRIMARY KEY, heartbeat_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);`,
+   CREATE TABLE workers (
+     id TEXT PRIMARY KEY,
+     heartbeat_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );`,
 ];
+const VERSION = MIGRATIONS.length;
 
 type Database = BetterSqlite3.Database;
 
@@ -108,16 +113,18 @@ function migrate(db: Database): void {
       | { version: number }
       | undefined;
     const current = row?.version ?? 0;
-    if (current > MIGRATIONS.length) {
+    if (current > VERSION) {
       throw new HiltError(
         "QUEUE_UNAVAILABLE",
-        `the job queue ${db.name} has schema version ${current}; this Hilt knows ${MIGRATIONS.length}`,
-        { hint: "a newer Hilt created it: run that version, or point --queue at a new file" },
+        `the job queue ${db.name} was made by a newer Hilt (schema version ${current})`,
+        {
+          hint: `this one reads up to ${VERSION}: upgrade, or use another --queue`,
+        },
       );
     }
     for (const sql of MIGRATIONS.slice(current)) db.exec(sql);
     if (!row) db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(0);
-    db.prepare("UPDATE schema_version SET version = ?").run(MIGRATIONS.length);
+    db.prepare("UPDATE schema_version SET version = ?").run(VERSION);
   }).immediate();
 }
 
