@@ -51,7 +51,9 @@ await build({
   platform: "node",
   target: "node20.19",
   // better-sqlite3 (hilt serve's embedded queue) loads its compiled addon from its own folder.
-  external: ["@dagger.io/dagger", "better-sqlite3"],
+  // pg's optional transports (pg-native, pg-cloudflare) are loaded only when asked for; an
+  // install without optional dependencies (the composite action's) has neither.
+  external: ["@dagger.io/dagger", "better-sqlite3", "pg-native", "pg-cloudflare"],
   plugins: [zodWithoutLocales],
   // Smaller files parse faster; names are kept so that a bug's stack trace stays readable.
   minifyWhitespace: true,
