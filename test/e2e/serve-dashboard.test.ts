@@ -65,6 +65,7 @@ describe.skipIf(!env)("hilt serve's dashboard in headless chromium", () => {
   let server: Server;
   let browser: Browser;
   let workspace: string;
+  const cleanups: (() => void)[] = [];
 
   beforeAll(async () => {
     workspace = tempRepo(
@@ -79,7 +80,7 @@ images:
     cmd: [cat, /steps]
 `,
       },
-      (fn) => afterAll(fn),
+      (fn) => cleanups.push(fn),
     );
     server = await startServe(
       ["--workspace", workspace, "--queue", `sqlite:${path.join(workspace, ".queue.db")}`],
@@ -91,6 +92,7 @@ images:
   afterAll(async () => {
     await browser?.close();
     if (server) await stop(server.child);
+    for (const cleanup of cleanups) cleanup();
   });
 
   it("submits a build, follows it live to the end and copies its ref", async () => {
