@@ -3,6 +3,7 @@ import { assemblePlan } from "../plan/assemble.js";
 import type { BuildGraph } from "../plan/plan-schema.js";
 import type { PushTarget } from "../plan/targets.js";
 import { gather, type PlanOptions } from "./gather.js";
+import { addLastKnownSizes } from "./last-known-sizes.js";
 import type { Project } from "./project.js";
 
 export {
@@ -31,6 +32,7 @@ export interface PlanResult {
 export async function plan(options: PlanOptions = {}): Promise<PlanResult> {
   const gathered = await gather(options);
   const graph = assemblePlan(gathered.inputs);
+  if (!options.offline) await addLastKnownSizes(graph, gathered.target, options);
   return {
     project: gathered.project,
     pipeline: gathered.pipeline,

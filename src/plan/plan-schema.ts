@@ -73,6 +73,12 @@ export const planNodeSchema = z.object({
   labels: z.record(z.string(), z.string()),
   provides: z.array(z.string()).describe("Capabilities, the parent's included."),
   refs: refsSchema,
+  lastKnownSize: z
+    .object({ compressed: z.number().int().nonnegative(), ref: z.string() })
+    .optional()
+    .describe(
+      "What the image weighed when last pushed (compressed, largest platform) and the tag read: its content tag, else its first moving tag. Absent offline, without a registry, or never pushed.",
+    ),
   service: z
     .object({
       path: z.string(),

@@ -165,3 +165,42 @@ export async function measureImage(input: {
   }
   return out;
 }
+
+/** What an image weighed when it was last pushed: compressed (largest platform), and where. */
+export interface LastKnownSize {
+  compressed: number;
+  ref: string;
+}
+
+/**
+ * Each image's last known size, from the registry: its content tag (exactly what this plan
+ * would build) when it was pushed before, else its first moving tag. Images never pushed, and
+ * registries that do not answer, are left out: planning never waits or fails on this.
+ */
+export async function lastKnownSizes(
+  registry: Reader & Pick<RegistryClient, "headManifest">,
+  nodes: readonly {
+    name: string;
+    repository: string;
+    contentTag: string;
+    platforms: readonly string[];
+    aliasTags: readonly string[];
+  }[],
+): Promise<Map<string, LastKnownSize>> {
+  const found = new Map<string, LastKnownSize>();
+  await Promise.all(
+    nodes.map(async (node) => {
+      for (const tag of [node.contentTag, ...node.aliasTags.slice(0, 1)]) {
+        const digest = await registry.headManifest(node.repository, tag).catch(() => undefined);
+        if (!digest) continue;
+        const sizes = await registrySizes(registry, { ...node, digest }).catch(() => ({}));
+        const values = Object.values(sizes);
+        if (values.length === 0) continue;
+        const compressed = Math.max(...values.map((v) => v.compressed));
+        found.set(node.name, { compressed, ref: `${node.repository}:${tag}` });
+        return;
+      }
+    }),
+  );
+  return found;
+}

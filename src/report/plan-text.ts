@@ -1,4 +1,5 @@
 import type { BuildGraph, PlanNode } from "../plan/plan-schema.js";
+import { formatBytes } from "./bytes.js";
 
 function fromText(node: PlanNode): string {
   if (node.from.type === "image") return node.from.name;
@@ -18,7 +19,7 @@ export function describePlan(graph: BuildGraph): string {
       const node = byName.get(name);
       if (!node) continue;
       lines.push(
-        `  ${name.padEnd(24)} from ${fromText(node)}  [${node.platforms.join(", ")}]  ${node.contentTag}`,
+        `  ${name.padEnd(24)} from ${fromText(node)}  [${node.platforms.join(", ")}]  ${node.contentTag}${node.lastKnownSize ? `  last ${formatBytes(node.lastKnownSize.compressed)}` : ""}`,
       );
       for (const ref of [...node.refs.immutable, ...node.refs.aliases]) lines.push(`      ${ref}`);
     }

@@ -375,3 +375,31 @@ describe("a failed docker build's log in the result", () => {
     expect(failingStepLog("no steps here\nERROR: boom")).toBe("no steps here\nERROR: boom");
   });
 });
+
+describe("last known sizes for the plan", () => {
+  it("reads the content tag first, else the first moving tag, and leaves out the unknown", async () => {
+    const { lastKnownSizes } = await import("../../src/registry/sizes.js");
+    const store = new ManifestStore();
+    store.put("r/a", "sha256:a1", manifest(10, [["x", 1000]]));
+    store.tags.set("r/a:input-1", "sha256:a1");
+    store.put("r/b", "sha256:b0", manifest(10, [["y", 500]]));
+    store.tags.set("r/b:latest", "sha256:b0");
+    const node = (name: string) => ({
+      name,
+      repository: `r/${name}`,
+      contentTag: "input-1",
+      platforms: ["linux/amd64"],
+      aliasTags: ["latest"],
+    });
+    const sizes = await lastKnownSizes(store, [node("a"), node("b"), node("c")]);
+    expect([...sizes]).toEqual([
+      ["a", { compressed: 1010, ref: "r/a:input-1" }],
+      ["b", { compressed: 510, ref: "r/b:latest" }],
+    ]);
+    const { describePlan } = await import("../../src/report/plan-text.js");
+    const graph = planOf("schemaVersion: 1\nimages:\n  a: { from: debian:12 }\n");
+    const [first] = graph.nodes;
+    if (first) first.lastKnownSize = { compressed: 1010e3, ref: "r/a:input-1" };
+    expect(describePlan(graph)).toContain("last 1.0 MB");
+  });
+});
