@@ -1,5 +1,6 @@
 import { goRuntime } from "../detect/runtime-version.js";
 import type { Service } from "../detect/types.js";
+import { isSafeName, unsafeName } from "../fs/untrusted.js";
 import { BASE_ARGS, CREATE_APP_USER, execRun, header, installMounts, safePort } from "./common.js";
 
 /**
@@ -87,6 +88,11 @@ export function goDockerfile(ctx: {
           "ENV CGO_ENABLED=1",
         ]
       : ["# A static binary: no C library needed at run time.", "ENV CGO_ENABLED=0"];
+  // The binary's arguments, e.g. a `serve` subcommand: exec form, each checked.
+  const args = (/^\/app\/app\s+(.+)$/.exec(service.startCommand?.value ?? "")?.[1] ?? "")
+    .split(/\s+/)
+    .filter((a) => a !== "");
+  for (const arg of args) if (!isSafeName(arg)) throw unsafeName(arg);
   // Before Go 1.17 go.sum was often incomplete: let the build record what it lacks.
   const modFlag = runtime.legacyModule ? ["-mod=mod"] : [];
   return `${[
@@ -127,5 +133,6 @@ export function goDockerfile(ctx: {
     "USER app",
     `EXPOSE ${port}`,
     'ENTRYPOINT ["/app/app"]',
+    ...(args.length > 0 ? [`CMD ${JSON.stringify(args).replace(/","/g, '", "')}`] : []),
   ].join("\n")}\n`;
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { memoryRepo } from "../../src/detect/repo-view.js";
+import type { Service } from "../../src/detect/types.js";
 import { generateFiles } from "../../src/generate/generate.js";
+import { goDockerfile } from "../../src/generate/go.js";
 import { devToolAtStart } from "../../src/generate/node.js";
 
 /** The Dockerfile generated for `service` ("." for the root) of an in-memory repository. */
@@ -274,5 +276,64 @@ describe("Go", () => {
     }
     expect(text).toContain("SSL_CERT_DIR=/run/secrets");
     expect(text).not.toMatch(/GOPROXY=/);
+  });
+});
+
+describe("Python installers", () => {
+  it("builds a uv workspace member from the root lockfile, installers kept out of the runtime venv", () => {
+    const text = dockerfile(
+      {
+        "pyproject.toml":
+          '[project]\nname = "board"\n\n[tool.uv.workspace]\nmembers = ["backend"]\n',
+        "uv.lock": "version = 1\n",
+        "backend/pyproject.toml": '[project]\nname = "board-api"\ndependencies = ["fastapi"]\n',
+        "backend/app/main.py": "app = FastAPI()\n",
+      },
+      "backend",
+    );
+    const order = [
+      "COPY pyproject.toml uv.lock ./",
+      "COPY backend/pyproject.toml ./backend/",
+      "uv sync --frozen --no-dev --no-install-workspace --package board-api",
+      "AS runtime",
+      "COPY . .",
+      "WORKDIR /app/backend",
+    ].map((s) => text.indexOf(s));
+    expect(order.every((at) => at >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(text).toContain("/opt/tools/bin/pip install uv");
+    // uv reads neither pip.conf nor the system store: the mounted CA reaches it by SSL_CERT_FILE.
+    expect(text).toContain("export SSL_CERT_FILE=/run/secrets/hilt-ca.pem");
+  });
+});
+
+describe("Go start arguments", () => {
+  const service = (start: string): Service => ({
+    name: "svc",
+    path: ".",
+    role: { value: "service", source: "test" },
+    language: { value: "go", source: "go.mod" },
+    spa: false,
+    context: { value: ".", source: "test" },
+    startCommand: { value: start, source: "main.go" },
+  });
+  const render = (start: string) =>
+    goDockerfile({
+      service: service(start),
+      files: new Set(["go.mod"]),
+      command: "hilt generate",
+      goMod: "module m\n\ngo 1.22\n",
+      goSum: "",
+      mainPackage: "./cmd/serverd",
+    });
+
+  it("passes a subcommand the server needs as CMD, in exec form", () => {
+    const text = render("/app/app serve --addr=:8080");
+    expect(text).toContain('ENTRYPOINT ["/app/app"]\nCMD ["serve", "--addr=:8080"]\n');
+    expect(render("/app/app")).not.toMatch(/^CMD/m);
+  });
+
+  it("refuses an argument a Dockerfile line could not hold", () => {
+    expect(() => render("/app/app serve\u0000x")).toThrow(/control characters/);
   });
 });
