@@ -176,3 +176,27 @@ describe("action.yml, its steps run as the runner runs them", { timeout: 180_000
     expect(result.output + result.summary + result.stderr).not.toContain(token);
   });
 });
+
+describe("action.yml, as published", () => {
+  const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8");
+
+  it("README pins it by a full commit SHA, with the package's version tag in a comment", () => {
+    const version = JSON.parse(read("package.json")).version as string;
+    const uses = read("README.md")
+      .split("\n")
+      .filter((line) => /uses:\s*\S+\/hilt@/.test(line));
+    expect(uses.length).toBeGreaterThan(0);
+    for (const line of uses)
+      expect(line).toMatch(new RegExp(`@[0-9a-f]{40} # v${version.replaceAll(".", "\\.")}$`));
+  });
+
+  it("bundles with the esbuild of Hilt's own lock file, from a lock file of its own", () => {
+    const locked = (file: string) =>
+      JSON.parse(read(file)).packages["node_modules/esbuild"].version as string;
+    expect(locked(".github/action-esbuild/package-lock.json")).toBe(locked("package-lock.json"));
+    const install = action.runs.steps.find((s) => s.name === "Install Hilt")?.run ?? "";
+    // No dev tools, no native optional modules, no install scripts, nothing outside a lock file.
+    expect(install).toMatch(/npm ci --omit=dev --omit=optional --ignore-scripts/);
+    expect(install).not.toMatch(/npm (install|i) /);
+  });
+});
