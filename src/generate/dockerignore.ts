@@ -2,6 +2,10 @@ import type { Service } from "../detect/types.js";
 
 const COMMON = [
   ".git",
+  "**/.git",
+  ".github",
+  ".vscode",
+  ".idea",
   "**/.DS_Store",
   "**/*.log",
   ".env",
@@ -11,17 +15,32 @@ const COMMON = [
   "scripts/run_*",
 ];
 const BY_LANGUAGE: Record<string, string[]> = {
-  node: ["node_modules", "**/node_modules", "coverage", ".next/cache", ".turbo", ".cache"],
+  // Installed and built inside the image: a local copy would only make the context bigger.
+  node: [
+    "node_modules",
+    "**/node_modules",
+    "coverage",
+    "**/.next",
+    "**/.turbo",
+    ".cache",
+    "**/.parcel-cache",
+    "**/.eslintcache",
+    "npm-debug.log*",
+  ],
   bun: ["node_modules", "**/node_modules", "coverage"],
   python: [
     "__pycache__",
     "**/__pycache__",
     "*.py[cod]",
     ".venv",
+    "**/.venv",
     "venv",
-    ".pytest_cache",
-    ".mypy_cache",
+    "**/.pytest_cache",
+    "**/.mypy_cache",
+    "**/.ruff_cache",
     ".tox",
+    ".coverage",
+    "htmlcov",
   ],
   go: ["vendor", "bin", "*.test"],
   static: [],
