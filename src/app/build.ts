@@ -132,6 +132,7 @@ async function buildGraph(input: {
     backend.configure({
       settings: docker,
       ...(options.notice ? { notice: options.notice } : {}),
+      ...(backend.imageSize ? { imageSize: backend.imageSize.bind(backend) } : {}),
     });
   const { secrets, catalogSecrets, cleanup } = await prepareBuildSecrets({
     ...options,
@@ -156,6 +157,7 @@ async function buildGraph(input: {
       ...(options.log ? { log: options.log } : {}),
       budgets: sizeBudgets(project.catalog.catalog),
       ...(options.notice ? { notice: options.notice } : {}),
+      ...(backend.imageSize ? { imageSize: backend.imageSize.bind(backend) } : {}),
     });
   } finally {
     await cleanup();

@@ -32,6 +32,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Catalog images' size budgets (maxSize), checked once each image's size is known. */
   budgets?: ReadonlyMap<string, SizeBudget>;
+  /** Unpacked size of a local image (the engine's store), when a wrapper hides the backend's. */
+  imageSize?: (ref: string) => Promise<number | undefined>;
   /** Lines the user sees without HILT_DEBUG (size budget warnings). */
   notice?: (line: string) => void;
 }
@@ -108,7 +110,7 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
         parentDone && parentNode
           ? { repository: parentNode.repository, digest: parentDone.digest }
           : sameRegistry,
-      localSize: backend.imageSize?.bind(backend),
+      localSize: options.imageSize ?? backend.imageSize?.bind(backend),
       localRef: node.refs.immutable[0],
       parentLocalRef: parentNode?.refs.immutable[0],
     });
