@@ -280,10 +280,21 @@ export function nodeDockerfile(ctx: NodeContext): string {
       `RUN ${mounts} ${manager.cache} \\\n    ${manager.prune}`,
     );
   const workdir = at === "." ? "/app" : `/app/${at}`;
+  // A start through pnpm or yarn 1 needs the tool, which the build stage installed globally.
+  const tool = /^(pnpm|yarn)\b/.exec(start)?.[1];
+  const toolCopy =
+    tool && tool === managerName
+      ? [
+          `# The start runs ${tool}: the copy the build stage installed.`,
+          `COPY --from=build /usr/local/lib/node_modules/${tool} /usr/local/lib/node_modules/${tool}`,
+          `RUN ln -sf ../lib/node_modules/${tool}/bin/${tool === "pnpm" ? "pnpm.cjs" : "yarn.js"} /usr/local/bin/${tool}`,
+        ]
+      : [];
   lines.push(
     "",
     `FROM \${${base.arg}} AS runtime`,
     CREATE_APP_USER,
+    ...toolCopy,
     "WORKDIR /app",
     `ENV NODE_ENV=production PORT=${port}`,
     ...(legacy ? ["ENV NODE_OPTIONS=--openssl-legacy-provider"] : []),

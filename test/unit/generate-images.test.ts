@@ -337,3 +337,19 @@ describe("Go start arguments", () => {
     expect(() => render("/app/app serve\u0000x")).toThrow(/control characters/);
   });
 });
+
+describe("a start through the package manager", () => {
+  it("brings pnpm into the runtime stage when the start runs it", () => {
+    const text = dockerfile({
+      "package.json": pkg({
+        scripts: { start: "next start", build: "next build" },
+        dependencies: { next: "^14" },
+      }),
+      "pnpm-lock.yaml": "",
+    });
+    expect(text).toContain('CMD ["/bin/sh", "-c", "exec pnpm start"]');
+    expect(runtime(text)).toContain(
+      "COPY --from=build /usr/local/lib/node_modules/pnpm /usr/local/lib/node_modules/pnpm",
+    );
+  });
+});
