@@ -1,5 +1,5 @@
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatBytes } from "../../src/report/bytes.js";
 import { type HiltResult, resultSchema } from "../../src/report/result-schema.js";
 import { tempRepo } from "../helpers/cli.js";
@@ -43,7 +43,7 @@ describe.skipIf(!env)(
     let stderr = "";
 
     beforeAll(async () => {
-      const dir = tempRepo({ "size.yaml": pipeline(e, prefix) });
+      const dir = tempRepo({ "size.yaml": pipeline(e, prefix) }, afterAll);
       const run = await hiltRunAsync(
         [
           "build-all",
