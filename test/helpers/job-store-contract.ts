@@ -107,6 +107,16 @@ export function describeJobStoreContract(name: string, newQueue: NewQueue): void
       await expect(store.submit(odd, { owner: "o\u0000" })).rejects.toMatchObject({
         code: "INVALID_ARGUMENT",
       });
+      for (const id of ["", "\u0000", "x' OR '1'='1", job.id.toUpperCase(), `${job.id} `]) {
+        expect(await store.get(id)).toBeUndefined();
+        expect(await store.cancel(id)).toBeUndefined();
+        expect(await store.events(id, 0)).toEqual([]);
+        await store.finish(id, { status: "failed" });
+        await expect(store.appendEvent(id, { event: "x" })).rejects.toMatchObject({
+          code: "INVALID_ARGUMENT",
+        });
+      }
+      expect(await store.get(job.id)).toMatchObject({ status: "queued" });
     });
 
     it("claims the oldest queued job, each once, and says who runs it", async () => {

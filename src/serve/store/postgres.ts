@@ -5,6 +5,7 @@ import {
   checkSubmit,
   DEFAULT_LEASE_MS,
   eventLimit,
+  isJobId,
   type JobRow,
   listQuery,
   recoveredStatus,
@@ -174,6 +175,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async get(id: string): Promise<Job | undefined> {
+    if (!isJobId(id)) return undefined;
     const { rows } = await this.pool.query<JobRow>("SELECT * FROM jobs WHERE id = $1", [id]);
     return rows[0] && toJob(rows[0]);
   }
@@ -203,6 +205,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async events(jobId: string, afterSeq: number, limit?: number): Promise<JobEvent[]> {
+    if (!isJobId(jobId)) return [];
     const { rows } = await this.pool.query<{ seq: number; json: string }>(
       "SELECT seq, json FROM events WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
       [jobId, afterSeq, eventLimit(limit)],
@@ -211,6 +214,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async finish(jobId: string, options: FinishOptions): Promise<void> {
+    if (!isJobId(jobId)) return;
     await this.pool.query(
       `UPDATE jobs SET status = $1, result = $2, exit_code = $3, finished_at = now()
        WHERE id = $4 AND status IN ('queued', 'running') AND ($5::text IS NULL OR worker = $5)`,
@@ -225,6 +229,7 @@ export class PostgresJobStore implements JobStore {
   }
 
   async cancel(jobId: string): Promise<Job | undefined> {
+    if (!isJobId(jobId)) return undefined;
     const { rows } = await this.pool.query<JobRow>(
       `UPDATE jobs SET
          status = CASE status WHEN 'queued' THEN 'cancelled' ELSE status END,
@@ -277,7 +282,9 @@ export class PostgresJobStore implements JobStore {
   }
 
   private async append(c: Client, jobId: string, json: string): Promise<number> {
-    const { rows } = await c.query<{ seq: number }>(APPEND_EVENT, [jobId, json]);
+    const { rows } = isJobId(jobId)
+      ? await c.query<{ seq: number }>(APPEND_EVENT, [jobId, json])
+      : { rows: [] };
     if (!rows[0]) throw new HiltError("INVALID_ARGUMENT", `no job ${jobId} to add an event to`);
     return rows[0].seq;
   }

@@ -71,6 +71,10 @@ export function checkSubmit(options: SubmitOptions): void {
   }
 }
 
+/** Job ids are UUIDs: anything else names no job (and never reaches SQL, where NUL fails). */
+export const isJobId = (id: string): boolean =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id);
+
 /** A job's result as stored: the JSON text, or NULL when there is none. */
 export const resultText = (result: unknown): string | null =>
   result === undefined ? null : JSON.stringify(result);

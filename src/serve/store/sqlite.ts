@@ -7,6 +7,7 @@ import {
   checkSubmit,
   DEFAULT_LEASE_MS,
   eventLimit,
+  isJobId,
   type JobRow,
   listQuery,
   recoveredStatus,
@@ -211,6 +212,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async get(id: string): Promise<Job | undefined> {
+    if (!isJobId(id)) return undefined;
     const row = this.sql.byId.get(id) as JobRow | undefined;
     return row && toJob(row);
   }
@@ -235,6 +237,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async events(jobId: string, afterSeq: number, limit?: number): Promise<JobEvent[]> {
+    if (!isJobId(jobId)) return [];
     const rows = this.sql.events.all(jobId, afterSeq, eventLimit(limit)) as {
       seq: number;
       json: string;
@@ -243,6 +246,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async finish(jobId: string, options: FinishOptions): Promise<void> {
+    if (!isJobId(jobId)) return;
     const worker = options.worker ?? null;
     this.sql.finish.run(
       options.status,
@@ -256,6 +260,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async cancel(jobId: string): Promise<Job | undefined> {
+    if (!isJobId(jobId)) return undefined;
     const row = this.sql.cancel.get(now(), jobId) as JobRow | undefined;
     return row && toJob(row);
   }
@@ -295,7 +300,9 @@ export class SqliteJobStore implements JobStore {
   }
 
   private append(jobId: string, json: string): number {
-    const next = this.sql.nextSeq.get(jobId) as { seq: number } | undefined;
+    const next = isJobId(jobId)
+      ? (this.sql.nextSeq.get(jobId) as { seq: number } | undefined)
+      : undefined;
     if (!next) throw new HiltError("INVALID_ARGUMENT", `no job ${jobId} to add an event to`);
     this.sql.insertEvent.run(jobId, next.seq, json);
     return next.seq;
