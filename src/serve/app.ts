@@ -18,6 +18,19 @@ export type ServeApp = Hono<AuthEnv>;
 
 const GUARDED = /^\/(jobs|resolve-image|openapi\.json|mcp)(\/|$)/;
 
+/** The API's paths and their methods: a known path with another method is 405, not 404. */
+const METHODS: [RegExp, string][] = [
+  [/^\/(health|ready|openapi\.json|resolve-image)$/, "GET"],
+  [/^\/jobs$/, "GET, POST"],
+  [/^\/jobs\/[^/]+$/, "GET, DELETE"],
+  [/^\/jobs\/[^/]+\/cancel$/, "POST"],
+  [/^\/jobs\/[^/]+\/events$/, "GET"],
+];
+
+function allowedMethods(path: string): string | undefined {
+  return METHODS.find(([pattern]) => pattern.test(path))?.[1];
+}
+
 function isGuarded(path: string): boolean {
   return GUARDED.test(path);
 }
@@ -113,14 +126,23 @@ export function createApp(deps: AppDeps): ServeApp {
   app.get("/openapi.json", (c) => c.json(document));
   app.route("/mcp", mcpRoutes(deps.version, deps.root, deps.maxBodyBytes));
 
-  app.notFound((c) =>
-    errorResponse(
+  app.notFound((c) => {
+    const allow = allowedMethods(c.req.path);
+    if (allow)
+      return errorResponse(
+        c,
+        new HiltError("METHOD_NOT_ALLOWED", `${c.req.method} is not allowed here`, {
+          hint: `use ${allow}`,
+        }),
+        { Allow: allow },
+      );
+    return errorResponse(
       c,
       new HiltError("NOT_FOUND", `no route ${c.req.method} ${c.req.path.slice(0, 200)}`, {
         hint: "GET /openapi.json lists the API",
       }),
-    ),
-  );
+    );
+  });
   app.onError((error, c) => {
     deps.log({ level: "error", msg: "unhandled", error: String(error).slice(0, 500) });
     return errorResponse(c, error);

@@ -30,9 +30,13 @@ const json = (id: string, description: string) => ({
   description,
   content: { "application/json": { schema: ref(id) } },
 });
+// Node's HTTP parser answers 431 itself, with no body.
 const failures = (...statuses: number[]) =>
   Object.fromEntries(
-    statuses.map((status) => [String(status), json("Error", ERROR_DESCRIPTIONS[status] ?? "")]),
+    statuses.map((status) => {
+      const description = ERROR_DESCRIPTIONS[status] ?? "";
+      return [String(status), status === 431 ? { description } : json("Error", description)];
+    }),
   );
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -44,6 +48,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: "The request body is too large.",
   422: "The workspace's catalog or pipeline is invalid.",
   429: "Too many requests from this token: see Retry-After.",
+  431: "The request's headers or URL are too large (Node's limit).",
   503: "The job queue cannot be reached.",
 };
 
@@ -143,7 +148,11 @@ export function openApiDocument(version: string): Json {
             },
             { name: "cursor", in: "query", schema: { type: "string", maxLength: 200 } },
           ],
-          responses: { "200": json("JobPage", "A page of jobs."), ...failures(400), ...read },
+          responses: {
+            "200": json("JobPage", "A page of jobs."),
+            ...failures(400, 431),
+            ...read,
+          },
         },
       },
       "/jobs/{id}": {
@@ -171,9 +180,23 @@ export function openApiDocument(version: string): Json {
           responses: {
             "200": {
               description: "The event stream.",
-              content: { "text/event-stream": { schema: { type: "string" } } },
+              content: {
+                "text/event-stream": {
+                  schema: {
+                    type: "object",
+                    description:
+                      "One SSE event: data is one --events JSON line (or, with event: end, {id, status}).",
+                    properties: {
+                      data: { type: "string" },
+                      event: { type: "string", description: '"end" on the last event' },
+                      id: { type: "string", description: "The event's seq" },
+                    },
+                    required: ["data"],
+                  },
+                },
+              },
             },
-            ...failures(404),
+            ...failures(400, 404),
             ...read,
           },
         },
@@ -198,7 +221,7 @@ export function openApiDocument(version: string): Json {
           ],
           responses: {
             "200": json("Resolution", "The image and the rule that chose it."),
-            ...failures(400, 422),
+            ...failures(400, 422, 431),
             ...read,
           },
         },

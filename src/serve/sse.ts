@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
+import { HiltError } from "../errors.js";
 import type { JobSignals } from "./events-bus.js";
 import { FINAL_STATUSES, type JobStore } from "./store/types.js";
 
@@ -16,7 +17,12 @@ const PAGE = 500;
 
 /** Where a follower resumes: `Last-Event-ID` (an earlier event's id = its seq), else 0. */
 export function resumeAfter(header: string | undefined): number {
-  return header !== undefined && /^\d{1,15}$/.test(header.trim()) ? Number(header.trim()) : 0;
+  if (header === undefined) return 0;
+  if (!/^\d{1,15}$/.test(header.trim()))
+    throw new HiltError("INVALID_REQUEST", "Last-Event-ID: not an event id (a whole number)", {
+      hint: "send the id of the last event received, or nothing to start from the first",
+    });
+  return Number(header.trim());
 }
 
 /**
