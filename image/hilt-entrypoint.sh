@@ -90,7 +90,8 @@ cli)
   ;;
 shell)
   use_remote_buildkit
-  exec bash -i "$@"
+  if [ $# -gt 0 ]; then exec bash "$@"; fi
+  exec bash -i
   ;;
 -h | --help | help)
   sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'

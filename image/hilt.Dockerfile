@@ -27,16 +27,17 @@ RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \
        fi \
     && npm ci --ignore-scripts --no-fund --no-audit \
     && npm_config_nodedir=$prefix npm rebuild better-sqlite3 esbuild
-COPY tsconfig.json ./
 COPY scripts/bundle.mjs scripts/
 COPY schema schema
 COPY bin bin
 COPY src src
-RUN npm run build \
+# The CLI runs from its bundle (what bin/hilt.js loads); the type-checked library build (tsc) is
+# the npm package's business, not the image's.
+RUN node scripts/bundle.mjs \
     && npm prune --omit=dev --no-fund --no-audit \
-    && mkdir -p /opt/hilt \
-    && cp -r bin dist schema node_modules package.json /opt/hilt/ \
-    && find /opt/hilt/dist -name '*.map' -delete \
+    && mkdir -p /opt/hilt/dist \
+    && cp -r bin schema node_modules package.json /opt/hilt/ \
+    && cp -r dist/bundle /opt/hilt/dist/bundle \
     && node /opt/hilt/bin/hilt.js --version
 
 # The Docker CLI and buildx: the next Debian release's packages (buildx is in no current one);
