@@ -123,6 +123,9 @@ export interface NodeContext {
   trust?: InstallTrust;
 }
 
+/** A package name as npm allows it: the only kind a generated comment names. */
+const NPM_NAME = /^(?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i;
+
 /** Binaries a start command runs that come from another package than their name says. */
 const BIN_PACKAGES: Record<string, string> = {
   nest: "@nestjs/cli",
@@ -147,7 +150,9 @@ export function devToolAtStart(pkg: PackageJson | undefined, start: string): str
   const candidates = [...words, ...modules.map((m) => m[1] as string)].map(
     (w) => BIN_PACKAGES[w] ?? w,
   );
-  return candidates.find((name) => dev[name] !== undefined && prod[name] === undefined);
+  return candidates.find(
+    (name) => NPM_NAME.test(name) && dev[name] !== undefined && prod[name] === undefined,
+  );
 }
 
 /** The lockfile and manifests at `dir` that an install reads, as present. */
