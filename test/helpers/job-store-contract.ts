@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { HiltError } from "../../src/errors.js";
 import { openJobStore } from "../../src/serve/store/open.js";
-import type { JobRequest, JobStore, StoreOptions } from "../../src/serve/store/types.js";
+import type { JobFilter, JobRequest, JobStore, StoreOptions } from "../../src/serve/store/types.js";
 
 /** Names a fresh, empty queue (a file, or a PostgreSQL schema) for one test. */
 export type NewQueue = () => Promise<string>;
@@ -117,6 +117,12 @@ export function describeJobStoreContract(name: string, newQueue: NewQueue): void
         });
       }
       expect(await store.get(job.id)).toMatchObject({ status: "queued" });
+      const filters = [{ owner: "o\u0000" }, { status: "done" }, { kind: "push\u0000" }];
+      for (const filter of filters as Partial<JobFilter>[]) {
+        await expect(store.list({ limit: 5, ...filter })).rejects.toMatchObject({
+          code: "INVALID_ARGUMENT",
+        });
+      }
     });
 
     it("claims the oldest queued job, each once, and says who runs it", async () => {

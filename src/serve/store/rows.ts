@@ -1,5 +1,14 @@
 import { HiltError } from "../../errors.js";
-import type { Job, JobFilter, JobKind, JobStatus, RecoveryPolicy, SubmitOptions } from "./types.js";
+import {
+  JOB_KINDS,
+  JOB_STATUSES,
+  type Job,
+  type JobFilter,
+  type JobKind,
+  type JobStatus,
+  type RecoveryPolicy,
+  type SubmitOptions,
+} from "./types.js";
 
 /** A `jobs` row as both stores return it (SQLite: text and integers; PostgreSQL: Date, boolean). */
 export interface JobRow {
@@ -46,14 +55,15 @@ export function toJob(row: JobRow): Job {
 
 const KEY_MAX = 200;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
+const unprintable = (value: string): boolean => /[\u0000-\u001f\u007f]/.test(value);
+
 /**
  * The idempotency key (1 to 200 characters) and the owner (up to 200) go into the database as
  * text without control characters: PostgreSQL refuses NUL in text, and both stores refuse alike.
  */
 export function checkSubmit(options: SubmitOptions): void {
-  const bad = (value: string) =>
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
-    value.length > KEY_MAX || /[\u0000-\u001f\u007f]/.test(value);
+  const bad = (value: string) => value.length > KEY_MAX || unprintable(value);
   const key = options.idempotencyKey;
   if (key !== undefined && (key === "" || bad(key))) {
     throw new HiltError(
@@ -126,6 +136,15 @@ export function listQuery(
     params.push(value);
     where.push(`${column} ${op} ${placeholder(params.length)}`);
   };
+  const unknown =
+    (filter.status && !JOB_STATUSES.includes(filter.status)) ||
+    (filter.kind && !JOB_KINDS.includes(filter.kind)) ||
+    (filter.owner !== undefined && unprintable(filter.owner));
+  if (unknown) {
+    throw new HiltError("INVALID_ARGUMENT", "the job list filter has an unknown status or kind", {
+      hint: `status: ${JOB_STATUSES.join(", ")}; kind: ${JOB_KINDS.join(", ")}`,
+    });
+  }
   if (filter.status) add("status", "=", filter.status);
   if (filter.kind) add("kind", "=", filter.kind);
   if (filter.owner !== undefined) add("owner", "=", filter.owner);
