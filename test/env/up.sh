@@ -203,6 +203,25 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
 DOCKERFILE
 # --- end generated-images test ---
 
+# --- corpus examples (test/e2e/examples.test.ts) ---
+# Bun's runtime image (generated Dockerfiles name oven/bun:1-slim): the npm registry's
+# @oven/bun-linux-x64 package carries the real binary.
+bun_context=$STATE/bun-context
+if [ ! -x "$bun_context/bun/bin/bun" ]; then
+  log "fetching bun from the npm registry"
+  rm -rf "$bun_context" && mkdir -p "$bun_context/bun"
+  (cd "$bun_context" && npm pack -s @oven/bun-linux-x64@1 >/dev/null)
+  tar -xzf "$bun_context"/oven-bun-linux-x64-*.tgz -C "$bun_context/bun" --strip-components=1
+  rm -f "$bun_context"/*.tgz
+fi
+base_image bun:1-slim "$bun_context" <<'DOCKERFILE'
+ARG BASE
+FROM ${BASE}
+COPY bun/bin/bun /usr/local/bin/bun
+RUN ln -s bun /usr/local/bin/bunx && bun --version
+DOCKERFILE
+# --- end corpus examples ---
+
 # Multi-platform builds: QEMU user emulation registered through binfmt_misc, and a BuildKit
 # daemon built from the Go module proxy, run on the host and used as a buildx `remote` builder
 # (the default docker driver cannot export multi-platform images or registry caches).
