@@ -1,24 +1,14 @@
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { buildAll } from "../app/build.js";
-import { loadProject, type PlanOptions, plan } from "../app/plan.js";
-import { detect } from "../detect/detect.js";
+// Each command loads the modules it runs when it runs (`await import`): a start pays only for
+// what its command uses, and `hilt --version` for almost nothing.
+import type { PlanOptions } from "../app/plan.js";
 import type { BuildEvent } from "../engine/events.js";
-import { exitCodeFor } from "../engine/run.js";
 import type { EngineChoice } from "../engine/select.js";
 import { ExitCode, HiltError, toHiltError } from "../errors.js";
-import { toBake } from "../export/bake.js";
-import { toMatrix } from "../export/matrix.js";
 import { readRegularFile, realRoot } from "../fs/untrusted.js";
-import { generate, writeGenerated } from "../generate/generate.js";
 import { formatDiagnostic } from "../model/diagnostics.js";
 import type { BuildGraph } from "../plan/plan-schema.js";
-import { githubOutputs, markdownSummary } from "../report/github.js";
-import { describePlan as describePlanText } from "../report/plan-text.js";
-import { liveProgress } from "../report/progress.js";
-import { failureResult, resultSchema } from "../report/result-schema.js";
-import { formatSummary } from "../report/summary.js";
-import { resolveRuntimeImage } from "../runtime/resolve-image.js";
 // hilt serve's flag parsers only (no Hono): the server itself is imported by the command.
 import {
   bodyBytes as serveBody,
@@ -28,7 +18,6 @@ import {
   requestsPerSecond as serveRate,
   workerId as serveWorker,
 } from "../serve/flags.js";
-import { dryRunCommands } from "./dry-run.js";
 import {
   baseImage,
   builderName,
@@ -46,7 +35,6 @@ import {
   ttlDuration,
   waveNumber,
 } from "./flags.js";
-import { formatDetect } from "./format-detect.js";
 import { log, printJson, redactCredentials, reportFailure, usageError } from "./output.js";
 import { handleInterrupts } from "./signals.js";
 
@@ -122,7 +110,8 @@ function planOptions(targets: string[], flags: PlanFlags): PlanOptions {
   };
 }
 
-function describePlan(graph: BuildGraph): string {
+async function describePlan(graph: BuildGraph): Promise<string> {
+  const { describePlan: describePlanText } = await import("../report/plan-text.js");
   return describePlanText(graph);
 }
 
@@ -190,7 +179,7 @@ async function runBuildCommand(targets: string[], flags: BuildFlags): Promise<nu
     : undefined;
   const live =
     !flags.events && !flags.dryRun && process.stderr.isTTY
-      ? liveProgress(process.stderr)
+      ? (await import("../report/progress.js")).liveProgress(process.stderr)
       : undefined;
   try {
     const options = {
@@ -215,6 +204,10 @@ async function runBuildCommand(targets: string[], flags: BuildFlags): Promise<nu
           : {}),
     };
     if (flags.dryRun) {
+      const [{ plan }, { dryRunCommands }] = await Promise.all([
+        import("../app/plan.js"),
+        import("./dry-run.js"),
+      ]);
       const { graph, cleanup } = await plan(options);
       await cleanup();
       if (flags.push === undefined) warnIgnoredFlags(flags, graph.push);
@@ -222,10 +215,15 @@ async function runBuildCommand(targets: string[], flags: BuildFlags): Promise<nu
       if (flags.json) printJson({ dryRun: true, plan: graph, commands });
       else
         process.stdout.write(
-          `${describePlan(graph)}\n\n${commands.map((c) => c.join(" ")).join("\n")}\n`,
+          `${await describePlan(graph)}\n\n${commands.map((c) => c.join(" ")).join("\n")}\n`,
         );
       return ExitCode.ok;
     }
+    const [{ buildAll }, { exitCodeFor }, { formatSummary }] = await Promise.all([
+      import("../app/build.js"),
+      import("../engine/run.js"),
+      import("../report/summary.js"),
+    ]);
     const result = await buildAll(options);
     live?.stop();
     if (flags.push === undefined) warnIgnoredFlags(flags, result.push);
@@ -315,6 +313,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .action(
       act(async (flags: CommonFlags) => {
+        const { loadProject } = await import("../app/plan.js");
         const project = await loadProject(flags);
         for (const w of project.warnings) log(formatDiagnostic(w));
         if (flags.json) printJson({ ok: true, errors: [], warnings: project.warnings });
@@ -335,6 +334,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .action(
       act(async (targets: string[], flags: PlanFlags) => {
+        const { plan } = await import("../app/plan.js");
         const { graph, project, warnings, cleanup } = await plan(planOptions(targets, flags));
         await cleanup();
         for (const w of project.warnings) log(formatDiagnostic(w));
@@ -347,7 +347,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
               ? { ...graph, warnings: [...(graph.warnings ?? []), ...ignored] }
               : graph,
           );
-        else process.stdout.write(`${describePlan(graph)}\n`);
+        else process.stdout.write(`${await describePlan(graph)}\n`);
         return ExitCode.ok;
       }),
     );
@@ -382,6 +382,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
             registry?: string;
           },
         ) => {
+          const [{ loadProject }, { resolveRuntimeImage }] = await Promise.all([
+            import("../app/plan.js"),
+            import("../runtime/resolve-image.js"),
+          ]);
           const resolution = await resolveRuntimeImage(
             { ...flags, env: process.env },
             {
@@ -428,7 +432,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       "\nExamples:\n  hilt detect ./my-app\n  hilt detect . --json | jq '.services[] | {name, port: .port.value}'",
     )
     .action(
-      act((dir: string, flags: { json?: boolean }) => {
+      act(async (dir: string, flags: { json?: boolean }) => {
+        const [{ detect }, { formatDetect }] = await Promise.all([
+          import("../detect/detect.js"),
+          import("./format-detect.js"),
+        ]);
         const result = detect(dir);
         for (const w of result.warnings) log(`warning: ${w}`);
         if (flags.json) printJson(result);
@@ -458,6 +466,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
           dir: string,
           flags: { roles?: boolean; force?: boolean; stdout?: boolean; json?: boolean },
         ) => {
+          const { generate, writeGenerated } = await import("../generate/generate.js");
           const { files, skipped } = generate(dir, { roles: flags.roles });
           for (const line of skipped) log(line);
           if (flags.stdout || flags.json) {
@@ -480,7 +489,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--markdown", "print a Markdown table (for GITHUB_STEP_SUMMARY)")
     .option("--outputs <file>", "append result, refs and ok to this file (GITHUB_OUTPUT)")
     .action(
-      act((file: string, flags: { markdown?: boolean; outputs?: string }) => {
+      act(async (file: string, flags: { markdown?: boolean; outputs?: string }) => {
+        const [{ failureResult, resultSchema }, { githubOutputs, markdownSummary }, summary] =
+          await Promise.all([
+            import("../report/result-schema.js"),
+            import("../report/github.js"),
+            import("../report/summary.js"),
+          ]);
+        const { formatSummary } = summary;
         const text = readResultText(file);
         let data: unknown;
         try {
@@ -584,6 +600,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .action(
       act(async (targets: string[], flags: PlanFlags & { output?: string }) => {
+        const [{ plan }, { toBake }] = await Promise.all([
+          import("../app/plan.js"),
+          import("../export/bake.js"),
+        ]);
         const { graph, project, cleanup } = await plan(planOptions(targets, flags));
         await cleanup();
         warnIgnoredFlags(flags, flags.push ?? graph.push);
@@ -603,6 +623,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .action(
       act(async (targets: string[], flags: PlanFlags & { wave?: number }) => {
+        const [{ plan }, { toMatrix }] = await Promise.all([
+          import("../app/plan.js"),
+          import("../export/matrix.js"),
+        ]);
         const { graph, cleanup } = await plan(planOptions(targets, flags));
         await cleanup();
         warnIgnoredFlags(flags, flags.push ?? graph.push);
