@@ -178,6 +178,10 @@ export function describeJobStoreContract(name: string, newQueue: NewQueue): void
       expect((await a.events(job.id, 18)).map((e) => e.seq)).toEqual([19, 20, 21]);
       expect((await a.events(job.id, 5, 2)).map((e) => e.seq)).toEqual([6, 7]);
       expect(await a.events(job.id, 21)).toEqual([]);
+      expect(await a.events(job.id, 1e12)).toEqual([]); // a Last-Event-ID is the client's
+      expect(await a.events(job.id, Number.NaN)).toEqual([]);
+      expect((await a.events(job.id, -5)).map((e) => e.seq)).toHaveLength(21);
+      expect((await a.events(job.id, 19.7)).map((e) => e.seq)).toEqual([20, 21]);
       expect(await a.events(other.id, 0)).toHaveLength(1);
       await expect(a.appendEvent("no-such-job", { event: "x" })).rejects.toBeInstanceOf(HiltError);
     });

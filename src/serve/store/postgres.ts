@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { HiltError } from "../../errors.js";
 import {
+  afterSeqOf,
   checkSubmit,
   DEFAULT_LEASE_MS,
   eventLimit,
@@ -205,10 +206,11 @@ export class PostgresJobStore implements JobStore {
   }
 
   async events(jobId: string, afterSeq: number, limit?: number): Promise<JobEvent[]> {
-    if (!isJobId(jobId)) return [];
+    const after = afterSeqOf(afterSeq);
+    if (!isJobId(jobId) || after === undefined) return [];
     const { rows } = await this.pool.query<{ seq: number; json: string }>(
       "SELECT seq, json FROM events WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-      [jobId, afterSeq, eventLimit(limit)],
+      [jobId, after, eventLimit(limit)],
     );
     return rows.map((row) => ({ jobId, seq: row.seq, event: JSON.parse(row.json) }));
   }

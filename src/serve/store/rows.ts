@@ -106,6 +106,12 @@ export function decodeCursor(cursor: string): number {
 export const pageSize = (filter: JobFilter): number =>
   Math.min(Math.max(Math.trunc(filter.limit) || 1, 1), MAX_PAGE);
 
+/** `afterSeq` as both databases take it (a Last-Event-ID is the client's); undefined: none after. */
+export function afterSeqOf(afterSeq: number): number | undefined {
+  const after = Math.max(Math.trunc(afterSeq), 0);
+  return Number.isFinite(after) && after < 2 ** 31 - 1 ? after : undefined;
+}
+
 export const eventLimit = (limit: number | undefined): number =>
   Math.min(Math.max(Math.trunc(limit ?? MAX_EVENTS) || 1, 1), MAX_EVENTS);
 

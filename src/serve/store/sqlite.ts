@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { HiltError } from "../../errors.js";
 import {
+  afterSeqOf,
   checkSubmit,
   DEFAULT_LEASE_MS,
   eventLimit,
@@ -237,8 +238,9 @@ export class SqliteJobStore implements JobStore {
   }
 
   async events(jobId: string, afterSeq: number, limit?: number): Promise<JobEvent[]> {
-    if (!isJobId(jobId)) return [];
-    const rows = this.sql.events.all(jobId, afterSeq, eventLimit(limit)) as {
+    const after = afterSeqOf(afterSeq);
+    if (!isJobId(jobId) || after === undefined) return [];
+    const rows = this.sql.events.all(jobId, after, eventLimit(limit)) as {
       seq: number;
       json: string;
     }[];
