@@ -105,10 +105,10 @@ describe.skipIf(!env)("hilt serve: real builds over HTTP", () => {
       });
     const first = await submit();
     expect(first.status).toBe(202);
-    const job = await first.json();
+    const job = (await first.json()) as { id: string };
     const again = await submit();
     expect(again.status).toBe(200);
-    expect((await again.json()).id).toBe(job.id);
+    expect(((await again.json()) as { id: string }).id).toBe(job.id);
 
     const stream = await followEvents(`${server.url}/jobs/${job.id}/events`, auth);
     const end = stream.at(-1);
