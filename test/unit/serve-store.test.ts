@@ -91,8 +91,10 @@ describe("openJobStore", () => {
     expect(error).toMatchObject({ code: "QUEUE_UNAVAILABLE", exitCode: 4 });
     expect(error.message).toContain("127.0.0.1:1/none");
     expect(`${error.message} ${error.hint}`).not.toContain("hunter2");
-    await expect(openJobStore("postgres://h/db?schema=Bad;Drop")).rejects.toMatchObject({
-      code: "INVALID_ARGUMENT",
-    });
+    for (const bad of ["postgres://h/db?schema=Bad;Drop", "postgres://u:hunter2@[::1/db"]) {
+      const refused = await openJobStore(bad).catch((e) => e);
+      expect(refused).toMatchObject({ code: "INVALID_ARGUMENT", exitCode: 2 });
+      expect(refused.message).not.toContain("hunter2");
+    }
   });
 });

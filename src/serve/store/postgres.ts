@@ -89,7 +89,12 @@ export async function openPostgresStore(
   url: string,
   options: StoreOptions = {},
 ): Promise<PostgresJobStore> {
-  const parsed = new URL(url);
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  if (!parsed) {
+    throw new HiltError("INVALID_ARGUMENT", "the PostgreSQL job queue URL cannot be parsed", {
+      hint: "pass postgres://user@host:5432/database (percent-encode special characters)",
+    });
+  }
   const schema = parsed.searchParams.get("schema") ?? undefined;
   parsed.searchParams.delete("schema");
   const where = `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
