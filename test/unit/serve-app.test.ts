@@ -10,6 +10,8 @@ import { matchToken, parseTokens } from "../../src/serve/tokens.js";
 import { tempRepo } from "../helpers/cli.js";
 
 const BUILD = "build-token-0123456789";
+// biome-ignore lint/suspicious/noExplicitAny: API documents, checked field by field
+type JsonResponse = Omit<Response, "json"> & { json(): Promise<any> };
 const READ = "read-token-0123456789";
 
 function setup(options: { tokens?: boolean; burst?: number; maxBody?: number } = {}) {
@@ -46,7 +48,7 @@ function setup(options: { tokens?: boolean; burst?: number; maxBody?: number } =
       ...(init.body !== undefined
         ? { body: typeof init.body === "string" ? init.body : JSON.stringify(init.body) }
         : {}),
-    });
+    }) as unknown as Promise<JsonResponse>;
   return { app, store, root, logs, queued, cancelled, call };
 }
 
