@@ -1,5 +1,5 @@
 import path from "node:path";
-import { load } from "js-yaml";
+import { parse as load } from "yaml";
 import picomatch from "picomatch";
 import { isSafeName } from "../fs/untrusted.js";
 import { toNameComponent } from "../model/oci.js";

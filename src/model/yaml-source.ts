@@ -1,4 +1,3 @@
-import { CORE_SCHEMA, load } from "js-yaml";
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from "yaml";
 import type { Diagnostic } from "./diagnostics.js";
 
@@ -29,12 +28,8 @@ function pathOf(chain: readonly unknown[]): PathSegment[] {
 
 /** Keys that name a JavaScript object's machinery: refused anywhere, whatever they would mean. */
 const RESERVED_KEYS = new Set(["__proto__", "constructor", "prototype"]);
-const MAY_HOLD_RESERVED_KEY = /__proto__|constructor|prototype/;
 
-/**
- * Aliases expand a small file into a huge document ("billion laughs"): the fast parser takes
- * none, and the precise one weighs every expansion against this limit.
- */
+/** Aliases expand a small file into a huge document ("billion laughs"): each is weighed. */
 const MAX_ALIAS_COUNT = 100;
 
 function parsePrecisely(file: string, text: string): YamlSource {
@@ -167,26 +162,7 @@ function aliasLimit(
   };
 }
 
-/**
- * Valid files take the fast path (js-yaml, several times quicker on big catalogs); the
- * position-keeping parse runs only when a problem must be located, or the fast parse fails.
- */
+/** A YAML file parsed with positions kept, so that any problem can be located. */
 export function parseYaml(file: string, text: string): YamlSource {
-  if (MAY_HOLD_RESERVED_KEY.test(text)) return parsePrecisely(file, text);
-  let data: unknown;
-  try {
-    data = load(text, { schema: CORE_SCHEMA, filename: file, maxAliases: 0 });
-  } catch {
-    return parsePrecisely(file, text);
-  }
-  let precise: YamlSource | undefined;
-  return {
-    file,
-    data: data ?? null,
-    errors: [],
-    locate: (path, at) => {
-      precise ??= parsePrecisely(file, text);
-      return precise.locate(path, at);
-    },
-  };
+  return parsePrecisely(file, text);
 }
