@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it, vi } from "vitest";
+import { queueError } from "../../src/serve/store/guard.js";
 import { openJobStore, redactLocation } from "../../src/serve/store/open.js";
+import { openSqliteStore } from "../../src/serve/store/sqlite.js";
 import { describeJobStoreContract, describeQueueProcesses } from "../helpers/job-store-contract.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "hilt-store-"));
@@ -35,7 +37,7 @@ describe("openJobStore", () => {
   });
 
   it("syncs every commit to disk (synchronous=FULL) and waits for a busy database", async () => {
-    const store = await openJobStore(await newQueue());
+    const store = await openSqliteStore(await newQueue());
     stores.push(store);
     const db = (store as unknown as { db: Database.Database }).db;
     expect(db.pragma("synchronous", { simple: true })).toBe(2); // FULL
@@ -84,6 +86,35 @@ describe("openJobStore", () => {
       vi.doUnmock("better-sqlite3");
       vi.resetModules();
     }
+  });
+
+  it("says QUEUE_UNAVAILABLE (retry) for a queue locked too long, a lost server or a full disk", async () => {
+    const file = await newQueue();
+    const store = await openJobStore(file);
+    stores.push(store);
+    const locker = new Database(file);
+    locker.exec("BEGIN IMMEDIATE");
+    const busy = new Database(file, { timeout: 0 });
+    let sqliteError: unknown;
+    try {
+      busy.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      sqliteError = error;
+    }
+    locker.exec("ROLLBACK");
+    busy.close();
+    locker.close();
+    expect(queueError(sqliteError)).toMatchObject({ code: "QUEUE_UNAVAILABLE", exitCode: 4 });
+    const lost = Object.assign(new Error("terminating connection"), { code: "57P01" });
+    const refused = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    const full = Object.assign(new Error("disk full"), { code: "SQLITE_FULL" });
+    for (const error of [lost, refused, full, new Error("Connection terminated unexpectedly")]) {
+      expect(queueError(error)).toMatchObject({ code: "QUEUE_UNAVAILABLE", cause: error });
+    }
+    const syntax = Object.assign(new Error("syntax error"), { code: "42601" });
+    expect(queueError(syntax)).toBe(syntax); // a bug stays a bug
+    const constraint = Object.assign(new Error("UNIQUE failed"), { code: "SQLITE_CONSTRAINT" });
+    expect(queueError(constraint)).toBe(constraint);
   });
 
   it("names the PostgreSQL server it cannot reach, never the password", async () => {

@@ -1,10 +1,11 @@
 import { HiltError } from "../../errors.js";
+import { guard } from "./guard.js";
 import type { JobStore, StoreOptions } from "./types.js";
 
 /**
  * Opens the job queue `location` names: `postgres://…` / `postgresql://…` (optionally
  * `?schema=NAME`), `sqlite:PATH`, or a plain file path (SQLite). Each driver is loaded only
- * when its queue is used.
+ * when its queue is used. A database that cannot be reached or written is QUEUE_UNAVAILABLE.
  */
 export async function openJobStore(
   location: string,
@@ -12,7 +13,7 @@ export async function openJobStore(
 ): Promise<JobStore> {
   if (/^postgres(ql)?:\/\//i.test(location)) {
     const { openPostgresStore } = await import("./postgres.js");
-    return openPostgresStore(location, options);
+    return guard(await openPostgresStore(location, options));
   }
   const path = location.replace(/^sqlite:(\/\/(?=\/))?/i, "");
   if (path === "" || /^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
@@ -25,7 +26,7 @@ export async function openJobStore(
     );
   }
   const { openSqliteStore } = await import("./sqlite.js");
-  return openSqliteStore(path, options);
+  return guard(await openSqliteStore(path, options));
 }
 
 /** The location without credentials, for messages and logs. */
