@@ -330,7 +330,10 @@ if ! "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
     runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres -A trust -E UTF8 >/dev/null
   fi
   log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-  rm -f "$PG_DATA/postmaster.pid" # left behind by a server that died with the machine
+  # A pid file left behind by a server that died with the machine blocks the start.
+  if [ -f "$PG_DATA/postmaster.pid" ] && ! kill -0 "$(head -1 "$PG_DATA/postmaster.pid")" 2>/dev/null; then
+    rm -f "$PG_DATA/postmaster.pid"
+  fi
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DATA" start >/dev/null
 fi
