@@ -15,13 +15,16 @@ export async function readGitInfo(
   env: Record<string, string | undefined> = process.env,
   overrides: Partial<GitInfo> = {},
 ): Promise<GitInfo> {
-  const [sha, branch, tag, remoteUrl, commitTime] = await Promise.all([
-    git(cwd, "rev-parse", "HEAD"),
-    git(cwd, "symbolic-ref", "--short", "-q", "HEAD"),
-    git(cwd, "describe", "--tags", "--exact-match", "HEAD"),
+  // Two processes, not five: one log line carries the commit, its time and the refs at HEAD
+  // ("HEAD -> main, tag: v1.2.0, origin/main"; no "->" when HEAD is detached).
+  const [head, remoteUrl] = await Promise.all([
+    git(cwd, "log", "-1", "--format=%H%x00%cI%x00%D", "HEAD"),
     git(cwd, "config", "--get", "remote.origin.url"),
-    git(cwd, "log", "-1", "--format=%cI", "HEAD"),
   ]);
+  const [sha, commitTime, decorations = ""] = head ? head.split("\0") : [];
+  const refs = decorations.split(", ");
+  const branch = refs.find((r) => r.startsWith("HEAD -> "))?.slice("HEAD -> ".length);
+  const tag = refs.find((r) => r.startsWith("tag: "))?.slice("tag: ".length);
   const ghRef = env.GITHUB_REF_NAME;
   const ghBranch = env.GITHUB_REF_TYPE === "branch" ? env.GITHUB_HEAD_REF || ghRef : undefined;
   const ghTag = env.GITHUB_REF_TYPE === "tag" ? ghRef : undefined;
