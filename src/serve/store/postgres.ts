@@ -292,7 +292,11 @@ export class PostgresJobStore implements JobStore {
     const { rows } = isJobId(jobId)
       ? await c.query<{ seq: number }>(APPEND_EVENT, [jobId, json])
       : { rows: [] };
-    if (!rows[0]) throw new HiltError("INVALID_ARGUMENT", `no job ${jobId} to add an event to`);
+    if (!rows[0])
+      throw new HiltError(
+        "INVALID_ARGUMENT",
+        `no job ${JSON.stringify(jobId.slice(0, 64))} to add an event to`,
+      );
     return rows[0].seq;
   }
 

@@ -305,7 +305,11 @@ export class SqliteJobStore implements JobStore {
     const next = isJobId(jobId)
       ? (this.sql.nextSeq.get(jobId) as { seq: number } | undefined)
       : undefined;
-    if (!next) throw new HiltError("INVALID_ARGUMENT", `no job ${jobId} to add an event to`);
+    if (!next)
+      throw new HiltError(
+        "INVALID_ARGUMENT",
+        `no job ${JSON.stringify(jobId.slice(0, 64))} to add an event to`,
+      );
     this.sql.insertEvent.run(jobId, next.seq, json);
     return next.seq;
   }
