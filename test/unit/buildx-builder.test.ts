@@ -242,4 +242,26 @@ describe("discoverBuilder", () => {
       discoverBuilder(answer(1, ""), { platforms: BOTH, exportedCache: false }),
     ).rejects.toMatchObject({ code: "PLATFORM_UNSUPPORTED" });
   });
+
+  it("a `buildx ls` that hangs is stopped and is ENGINE_UNAVAILABLE (exit 4), not a hang", async () => {
+    let signal: AbortSignal | undefined;
+    const hang = (_: string[], extra: { signal: AbortSignal }) => {
+      signal = extra.signal;
+      // Like exec: the child ends once the signal aborts it.
+      return new Promise<{ exitCode: number | null; stdout: string; stderr: string }>((resolve) =>
+        extra.signal.addEventListener("abort", () =>
+          resolve({ exitCode: null, stdout: "", stderr: "" }),
+        ),
+      );
+    };
+    const error = await discoverBuilder(
+      hang,
+      { platforms: ["linux/amd64"], exportedCache: false },
+      50,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HiltError);
+    expect(error).toMatchObject({ code: "ENGINE_UNAVAILABLE", exitCode: 4 });
+    expect((error as HiltError).message).toMatch(/docker buildx ls did not answer within/);
+    expect(signal?.aborted).toBe(true);
+  });
 });

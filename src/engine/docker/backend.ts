@@ -159,7 +159,7 @@ export class DockerBackend implements Backend {
     const exportedCache =
       needsExportingBuilder(settings.cache) &&
       (settings.cache === "gha" || settings.pushesToRegistry === true);
-    this.chosen = await discoverBuilder((args) => this.run(args), {
+    this.chosen = await discoverBuilder((args, extra) => this.run(args, extra), {
       platforms,
       exportedCache,
       ...(requested ? { requested } : {}),

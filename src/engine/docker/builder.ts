@@ -205,12 +205,39 @@ export function chooseBuilder(
   );
 }
 
-/** Runs `docker buildx ls` through the process seam and chooses. */
+/** How long `docker buildx ls` may take: it contacts every builder, and a dead remote hangs. */
+export const BUILDX_LS_TIMEOUT_MS = 20_000;
+
+/**
+ * Runs `docker buildx ls` through the process seam and chooses. A listing that does not end in
+ * time is stopped (the signal ends its process group) and is an engine error, not a hang.
+ */
 export async function discoverBuilder(
-  run: (args: string[]) => Promise<{ exitCode: number | null; stdout: string; stderr: string }>,
+  run: (
+    args: string[],
+    extra: { signal: AbortSignal },
+  ) => Promise<{ exitCode: number | null; stdout: string; stderr: string }>,
   needs: BuilderNeeds,
+  timeoutMs = BUILDX_LS_TIMEOUT_MS,
 ): Promise<BuilderChoice | undefined> {
-  const listed = await run(["buildx", "ls"]);
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
+  });
+  const listing = run(["buildx", "ls"], { signal: controller.signal });
+  const listed = await Promise.race([listing, expired]).finally(() => clearTimeout(timer));
+  if (listed === "timeout") {
+    controller.abort();
+    void listing.catch(() => {});
+    throw new HiltError(
+      "ENGINE_UNAVAILABLE",
+      `docker buildx ls did not answer within ${Math.round(timeoutMs / 1000)} s`,
+      {
+        hint: "a builder it lists may be unreachable (see `docker buildx ls`); remove it with `docker buildx rm NAME`, or name one with --builder",
+      },
+    );
+  }
   const builders = listed.exitCode === 0 ? parseBuildxLs(listed.stdout) : [];
   // buildx could not list its builders: the current one is all there is, if it is enough.
   const trivial = !needs.requested && !needs.exportedCache && new Set(needs.platforms).size <= 1;
