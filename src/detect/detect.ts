@@ -1,6 +1,6 @@
 import path from "node:path";
-import { parse as load } from "yaml";
 import picomatch from "picomatch";
+import { parse as load } from "yaml";
 import { isSafeName } from "../fs/untrusted.js";
 import { toNameComponent } from "../model/oci.js";
 import { analyzeGo } from "./go.js";
@@ -70,6 +70,8 @@ const NOT_SEARCHED = new Set([
   "scripts",
   "migrations",
 ]);
+/** Source folders of a project: no app with its own Dockerfile lives under them. */
+const SOURCE_DIRS = new Set(["src", "lib", "components", "pages", "routes", "internal", "pkg"]);
 /** Folders that group services (apps/web, services/api): looked into one level further. */
 const GROUP_DIRS = new Set(["apps", "services", "servers", "microservices", "backends"]);
 /** How deep a folder with its own Dockerfile is still found, and how many folders are looked at. */
@@ -452,15 +454,16 @@ function candidateDirs(view: RepoView, warnings: string[], compose: ComposeBuild
       }
     }
   }
-  // An app deeper down that ships its own Dockerfile.
+  // An app deeper down that ships its own Dockerfile. A folder with a manifest is a project:
+  // below it are its sources, not more apps, so the search stops there (and in source folders).
   let visited = 0;
   const walk = (dir: string, depth: number) => {
     for (const sub of view.list(dir)?.dirs ?? []) {
-      if (!searchable(sub) || ++visited > DOCKERFILE_FOLDERS) continue;
+      if (!searchable(sub) || SOURCE_DIRS.has(sub) || ++visited > DOCKERFILE_FOLDERS) continue;
       const rel = joinPath(dir, sub);
-      const files = view.list(rel)?.files ?? [];
-      if (depth > 1 && DOCKERFILES.some((d) => files.includes(d))) out.add(rel);
-      if (depth < DOCKERFILE_DEPTH) walk(rel, depth + 1);
+      const files = new Set(view.list(rel)?.files ?? []);
+      if (depth > 1 && DOCKERFILES.some((d) => files.has(d))) out.add(rel);
+      if (depth < DOCKERFILE_DEPTH && !hasManifest(files)) walk(rel, depth + 1);
     }
   };
   walk(".", 1);

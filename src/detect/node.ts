@@ -224,6 +224,12 @@ function nodeVersion(view: RepoView, dir: string, pkg: PackageJson): Fact<string
       if (text) return fact(text.replace(/^v/, ""), joinPath(folder, file));
     }
   }
+  // A workspace member: the root's engines.node applies to every package.
+  for (const folder of upwards(dir).slice(1)) {
+    const file = joinPath(folder, "package.json");
+    const engines = parsePackageJson(view.read(file))?.engines?.node;
+    if (engines) return fact(engines, `${file}#engines.node`);
+  }
   return undefined;
 }
 

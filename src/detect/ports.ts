@@ -79,11 +79,13 @@ export function dockerfileFacts(dockerfile: string, file: string): DockerfileFac
 }
 
 const SOURCE_PATTERNS: { pattern: RegExp; what: string }[] = [
-  { pattern: /process\.env\.PORT\s*(?:\|\||\?\?)\s*['"]?(\d{2,5})/, what: "PORT default" },
-  { pattern: /Bun\.env\.PORT\s*(?:\|\||\?\?)\s*['"]?(\d{2,5})/, what: "PORT default" },
   {
-    pattern: /(?:os\.environ\.get|os\.getenv)\(\s*['"]PORT['"]\s*,\s*['"]?(\d{2,5})/,
-    what: "PORT default",
+    pattern: /(?:process|Bun)\.env\.(\w*PORT)\)?\s*(?:\|\||\?\?)\s*['"]?(\d{2,5})/,
+    what: "default",
+  },
+  {
+    pattern: /(?:os\.environ\.get|os\.getenv)\(\s*['"](\w*PORT)['"]\s*,\s*['"]?(\d{2,5})/,
+    what: "default",
   },
   { pattern: /\.listen\(\s*(\d{2,5})\b/, what: "listen()" },
   { pattern: /\bport\s*:?=?\s*["']?(\d{2,5})["']?\s*[,;)}\n]/i, what: "port setting" },
@@ -107,10 +109,11 @@ export function portInSource(text: string, file: string): Fact<number> | undefin
   for (const { pattern, what } of SOURCE_PATTERNS) {
     const global = new RegExp(pattern.source, `${pattern.flags}g`);
     for (const match of text.matchAll(global)) {
-      const port = Number(match[1]);
+      // Two groups: the variable's name, then its default ("PORT default", "FLASK_PORT default").
+      const port = Number(match[2] ?? match[1]);
       if (!valid(port) || (what === "port setting" && CLIENT_PORTS.has(port))) continue;
       const line = text.slice(0, match.index).split("\n").length;
-      return fact(port, `${file}:${line} (${what})`);
+      return fact(port, `${file}:${line} (${match[2] ? `${match[1]} ${what}` : what})`);
     }
   }
   return undefined;

@@ -152,6 +152,33 @@ function projectScript(
   };
 }
 
+/**
+ * The Python version the repository pins: .python-version or runtime.txt (nearest folder up:
+ * a workspace keeps them at its root), Pipfile's python_version, then requires-python.
+ */
+function pythonVersion(view: RepoView, dir: string, pyproject: string): Fact<string> | undefined {
+  for (const folder of upwards(dir)) {
+    const pinned = view.read(joinPath(folder, ".python-version"))?.trim().split(/\s+/)[0];
+    if (pinned) return fact(pinned, joinPath(folder, ".python-version"));
+    const runtime = /^python-(\d+\.\d+(?:\.\d+)?)\s*$/.exec(
+      view.read(joinPath(folder, "runtime.txt"))?.trim() ?? "",
+    )?.[1];
+    if (runtime) return fact(runtime, joinPath(folder, "runtime.txt"));
+  }
+  const pipfile = /^\s*python_(?:full_)?version\s*=\s*["']([\d.]+)["']/m.exec(
+    view.read(joinPath(dir, "Pipfile")) ?? "",
+  )?.[1];
+  if (pipfile) return fact(pipfile, `${joinPath(dir, "Pipfile")}#requires.python_version`);
+  const requires = /requires-python\s*=\s*["']([^"']+)["']/.exec(pyproject)?.[1];
+  if (requires) return fact(requires, `${joinPath(dir, "pyproject.toml")}#requires-python`);
+  const poetry = /^\s*python\s*=\s*["']([^"'\n]+)["']/m.exec(
+    /\[tool\.poetry\.dependencies\]([^[]*)/.exec(pyproject)?.[1] ?? "",
+  )?.[1];
+  if (poetry)
+    return fact(poetry, `${joinPath(dir, "pyproject.toml")}#tool.poetry.dependencies.python`);
+  return undefined;
+}
+
 export function analyzePython(view: RepoView, dir: string): Analysis {
   const listing = new Set(view.list(dir)?.files ?? []);
   const { text, files } = dependencyText(view, dir);
@@ -166,11 +193,8 @@ export function analyzePython(view: RepoView, dir: string): Analysis {
         ? fact("poetry", joinPath(dir, "pyproject.toml"))
         : fact("pip", files.find((f) => f.endsWith("requirements.txt")) ?? files[0] ?? "default")),
   };
-  const pinned = view.read(joinPath(dir, ".python-version"))?.trim();
-  const requires = /requires-python\s*=\s*["']([^"']+)["']/.exec(pyproject)?.[1];
-  if (pinned) service.runtimeVersion = fact(pinned, joinPath(dir, ".python-version"));
-  else if (requires)
-    service.runtimeVersion = fact(requires, `${joinPath(dir, "pyproject.toml")}#requires-python`);
+  const version = pythonVersion(view, dir, pyproject);
+  if (version) service.runtimeVersion = version;
   const framework = FRAMEWORKS.find((f) => new RegExp(`(^|[\\s"'\\[])${f.dep}\\b`, "m").test(text));
   if (framework) service.framework = fact(framework.name, `${files[0]}: ${framework.dep}`);
 
