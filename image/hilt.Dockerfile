@@ -55,7 +55,7 @@ RUN printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComp
 FROM ${PARENT_IMAGE}
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-       bash ca-certificates curl git jq procps \
+       bash ca-certificates curl git jq procps tini \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=docker /out/bin/docker /usr/local/bin/docker
 COPY --from=docker /out/plugins/docker-buildx /usr/local/lib/docker/cli-plugins/docker-buildx
@@ -66,5 +66,6 @@ RUN ln -s /opt/hilt/bin/hilt.js /usr/local/bin/hilt \
 ENV HILT_PORT=8080 NODE_ENV=production
 WORKDIR /workspace
 EXPOSE 8080
-ENTRYPOINT ["hilt-entrypoint"]
+# tini as PID 1 reaps what build processes leave behind and forwards docker stop's SIGTERM.
+ENTRYPOINT ["tini", "--", "hilt-entrypoint"]
 CMD ["interactive"]
