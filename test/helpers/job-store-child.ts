@@ -1,6 +1,7 @@
 /**
- * A second process on a job queue, for tests: `drain WORKER` claims jobs until none is left and
- * prints each id; `crash WORKER` submits two jobs, claims the first, adds two events to it,
+ * A second process on a job queue, for tests: `drain WORKER` prints "ready", waits for a line on
+ * stdin (so that several start claiming together), claims jobs until none is left and prints
+ * each id; `crash WORKER` submits two jobs, claims the first, adds two events to it,
  * prints both ids, then waits to be killed.
  */
 import { openJobStore } from "../../src/serve/store/open.js";
@@ -8,6 +9,8 @@ import { openJobStore } from "../../src/serve/store/open.js";
 const [location, command, worker] = process.argv.slice(2) as [string, string, string];
 const store = await openJobStore(location);
 if (command === "drain") {
+  process.stdout.write("ready\n");
+  await new Promise((resolve) => process.stdin.once("data", resolve));
   for (let job = await store.claim(worker); job; job = await store.claim(worker)) {
     process.stdout.write(`${job.id}\n`);
   }

@@ -376,7 +376,7 @@ export function describeJobStoreContract(name: string, newQueue: NewQueue): void
 /** Runs test/helpers/job-store-child.ts; resolves with its stdout lines once it has exited. */
 function child(location: string, command: string, worker: string, onOut?: (out: string) => void) {
   const proc = spawn(process.execPath, ["--import", "tsx", CHILD, location, command, worker], {
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["pipe", "pipe", "inherit"],
   });
   let out = "";
   proc.stdout.on("data", (chunk: Buffer) => {
@@ -390,7 +390,7 @@ function child(location: string, command: string, worker: string, onOut?: (out: 
   }>((resolve, reject) => {
     proc.on("error", reject);
     proc.on("exit", (code, signal) =>
-      resolve({ lines: out.split("\n").filter(Boolean), signal, code }),
+      resolve({ lines: out.split("\n").filter((line) => line && line !== "ready"), signal, code }),
     );
   });
   return { proc, exited };
@@ -406,7 +406,16 @@ export function describeQueueProcesses(name: string, newQueue: NewQueue): void {
       for (let i = 0; i < 60; i++) {
         submitted.add((await store.submit(request(), { owner: "t" })).job.id);
       }
-      const runs = await Promise.all(["p1", "p2"].map((w) => child(location, "drain", w).exited));
+      const children = ["p1", "p2"].map((worker) => {
+        let ready: () => void = () => {};
+        const started = new Promise<void>((resolve) => {
+          ready = resolve;
+        });
+        return { ...child(location, "drain", worker, (out) => out && ready()), started };
+      });
+      await Promise.all(children.map((c) => c.started)); // both opened the queue: go
+      for (const c of children) c.proc.stdin?.end("go\n");
+      const runs = await Promise.all(children.map((c) => c.exited));
       const claimed = runs.flatMap((run) => run.lines);
       expect(runs.map((run) => run.code)).toEqual([0, 0]);
       expect(claimed).toHaveLength(60);
