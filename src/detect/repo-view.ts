@@ -105,6 +105,8 @@ export function diskRepo(rootInput: string): RepoView {
     return !path.posix.isAbsolute(normal) && normal !== ".." && !normal.startsWith("../");
   };
   const listCache = new Map<string, DirListing | undefined>();
+  // Every entry name of each folder listed: a probe for a name not there needs no system call.
+  const entryNames = new Map<string, Set<string>>();
   const readCache = new Map<string, string | undefined>();
   return {
     warnings,
@@ -118,7 +120,9 @@ export function diskRepo(rootInput: string): RepoView {
         if (realpathSync(full) !== full) throw new Error("through a link");
         const files: string[] = [];
         const dirs: string[] = [];
-        for (const entry of readdirSync(full, { withFileTypes: true })) {
+        const entries = readdirSync(full, { withFileTypes: true });
+        entryNames.set(dir, new Set(entries.map((e) => e.name)));
+        for (const entry of entries) {
           const rel = join(dir, entry.name);
           if (!isSafeName(entry.name)) {
             warn(rel, `${JSON.stringify(rel)}: name holds control characters; ignored`);
@@ -158,6 +162,9 @@ export function diskRepo(rootInput: string): RepoView {
     },
     read(file) {
       if (readCache.has(file)) return readCache.get(file);
+      const slash = file.lastIndexOf("/");
+      const names = entryNames.get(slash < 0 ? "." : file.slice(0, slash));
+      if (names && !names.has(file.slice(slash + 1))) return undefined;
       let text: string | undefined;
       try {
         const plain = isLexicallyInside(file) && isSafeName(file);
