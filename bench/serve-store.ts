@@ -1,5 +1,6 @@
-// Throughput of hilt serve's job queue: submit, claim and appendEvent, one at a time (each
-// durable when it resolves: SQLite with synchronous=FULL, PostgreSQL with synchronous_commit),
+// Throughput of hilt serve's job queue: submit, claim, appendEvent and get, one at a time (job
+// state changes fsynced when they resolve: SQLite synchronous=FULL, PostgreSQL synchronous_commit;
+// SQLite events at NORMAL, synced with the next state change),
 // on SQLite and, when a server is given, PostgreSQL, with PostgreSQL's figures as ratios to
 // SQLite's. Runs: node --import tsx bench/serve-store.ts [--ops N] [--postgres URL]
 // (default URL: HILT_E2E_POSTGRES_URL; test/env/up.sh starts one). Uses a temporary file and a

@@ -36,11 +36,21 @@ describe("openJobStore", () => {
     expect((await memory.list({ limit: 5 })).jobs).toEqual([]);
   });
 
-  it("syncs every commit to disk (synchronous=FULL) and waits for a busy database", async () => {
+  it("syncs job state changes to disk (synchronous=FULL) and waits for a busy database", async () => {
     const store = await openSqliteStore(await newQueue());
     stores.push(store);
     const db = (store as unknown as { db: Database.Database }).db;
     expect(db.pragma("synchronous", { simple: true })).toBe(2); // FULL
+    const { job } = await store.submit(
+      { kind: "plan", workspace: ".", options: {} },
+      { owner: "t" },
+    );
+    await store.appendEvent(job.id, { event: "started" }); // committed at NORMAL
+    expect(db.pragma("synchronous", { simple: true })).toBe(2);
+    await expect(store.appendEvent("not-a-job", {})).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
+    expect(db.pragma("synchronous", { simple: true })).toBe(2);
     expect(db.pragma("busy_timeout", { simple: true })).toBeGreaterThanOrEqual(5000);
     expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
   });

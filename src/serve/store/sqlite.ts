@@ -233,8 +233,18 @@ export class SqliteJobStore implements JobStore {
       .immediate();
   }
 
+  /**
+   * Events commit without their own fsync (synchronous=NORMAL: in the OS's hands, so they survive
+   * kill -9) and reach the disk with the next job state change's fsync, which covers the whole
+   * WAL. A build's every progress line would otherwise cost an fsync on the server's one thread.
+   */
   async appendEvent(jobId: string, event: Record<string, unknown>): Promise<number> {
-    return this.db.transaction(() => this.append(jobId, JSON.stringify(event))).immediate();
+    this.db.pragma("synchronous = NORMAL");
+    try {
+      return this.db.transaction(() => this.append(jobId, JSON.stringify(event))).immediate();
+    } finally {
+      this.db.pragma("synchronous = FULL");
+    }
   }
 
   async events(jobId: string, afterSeq: number, limit?: number): Promise<JobEvent[]> {

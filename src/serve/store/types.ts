@@ -119,7 +119,11 @@ export interface JobStore {
    * also across processes sharing the queue. Also heartbeats `worker`.
    */
   claim(worker: string): Promise<Job | undefined>;
-  /** Stores the event with the job's next seq (1, 2, 3…) and returns that seq. */
+  /**
+   * Stores the event with the job's next seq (1, 2, 3…) and returns that seq. Durable against
+   * a crash of the process at once; SQLite syncs events to the disk with the job's next state
+   * change (an fsync per progress line would stall the server), PostgreSQL at once.
+   */
   appendEvent(jobId: string, event: Record<string, unknown>): Promise<number>;
   /** Events with seq > afterSeq, in order. */
   events(jobId: string, afterSeq: number, limit?: number): Promise<JobEvent[]>;
