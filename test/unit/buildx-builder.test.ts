@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -9,6 +9,7 @@ import {
   parseBuildxLs,
 } from "../../src/engine/docker/builder.js";
 import { HiltError } from "../../src/errors.js";
+import { hilt, tempRepo } from "../helpers/cli.js";
 
 // Real `docker buildx ls` output (buildx 0.13.1): the host's remote BuildKit and the default
 // docker driver; with an extra docker-container builder never started; with a remote builder
@@ -263,5 +264,70 @@ describe("discoverBuilder", () => {
     expect(error).toMatchObject({ code: "ENGINE_UNAVAILABLE", exitCode: 4 });
     expect((error as HiltError).message).toMatch(/docker buildx ls did not answer within/);
     expect(signal?.aborted).toBe(true);
+  });
+});
+
+describe("--dry-run shows the builder and the cache flags a run would use", () => {
+  /** A `docker` that prints a real `buildx ls` listing, and answers nothing else. */
+  function dockerListing(listing: string): string {
+    const dir = tempRepo({ "ls.txt": fixture(listing) });
+    writeFileSync(
+      path.join(dir, "docker"),
+      `#!/bin/sh\n[ "$1 $2" = "buildx ls" ] && exec cat "${dir}/ls.txt"\nexit 1\n`,
+      { mode: 0o755 },
+    );
+    return `${dir}:${process.env.PATH ?? ""}`;
+  }
+  const catalog = {
+    "catalog.yaml":
+      'schemaVersion: 1\nimages:\n  base: { from: debian:bookworm-slim, steps: [{ run: "true" }] }\n',
+  };
+
+  it("amd64+arm64 pushed: the remote BuildKit builder and its registry cache", {
+    timeout: 120_000,
+  }, () => {
+    const repo = tempRepo(catalog);
+    const result = hilt(
+      [
+        "build",
+        "base",
+        "--dry-run",
+        "--json",
+        "--offline",
+        "--push",
+        "127.0.0.1:5000/t",
+        "--platform",
+        BOTH.join(","),
+      ],
+      { cwd: repo, env: { PATH: dockerListing("ls-default-current") } },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    expect(doc.setup).toMatchObject({ builder: { name: "hilt-buildkit" }, cache: "registry" });
+    const argv = doc.commands[0].join(" ");
+    expect(argv).toContain("--builder hilt-buildkit");
+    expect(argv).toContain(
+      "--cache-to type=registry,ref=127.0.0.1:5000/t/base:buildcache,mode=max",
+    );
+  });
+
+  it("a refused setup is a note, and the dry run still succeeds", { timeout: 120_000 }, () => {
+    const repo = tempRepo(catalog);
+    const result = hilt(
+      [
+        "build",
+        "base",
+        "--dry-run",
+        "--offline",
+        "--push",
+        "127.0.0.1:5000/t",
+        "--builder",
+        "nope",
+      ],
+      { cwd: repo, env: { PATH: dockerListing("ls-default-current") } },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^note: [A-Z_]+: .*nope/m);
+    expect(result.stdout).toMatch(/^cache: /m);
   });
 });
