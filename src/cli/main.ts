@@ -204,19 +204,49 @@ async function runBuildCommand(targets: string[], flags: BuildFlags): Promise<nu
           : {}),
     };
     if (flags.dryRun) {
-      const [{ plan }, { dryRunCommands }] = await Promise.all([
+      const [{ plan }, { dryRunCommands, dryRunSetup }] = await Promise.all([
         import("../app/plan.js"),
         import("./dry-run.js"),
       ]);
-      const { graph, cleanup } = await plan(options);
+      const { graph, pipeline, cleanup } = await plan(options);
       await cleanup();
       if (flags.push === undefined) warnIgnoredFlags(flags, graph.push);
-      const commands = dryRunCommands(graph, { noCache: flags.cache === false });
-      if (flags.json) printJson({ dryRun: true, plan: graph, commands });
-      else
+      // The docker backend's builder and layer cache, found as a run finds them (buildx ls).
+      const env = process.env;
+      const requested = flags.builder
+        ? { name: flags.builder, source: "--builder" as const }
+        : env.HILT_BUILDER
+          ? { name: env.HILT_BUILDER, source: "HILT_BUILDER" as const }
+          : pipeline.builder
+            ? { name: pipeline.builder, source: "pipeline" as const }
+            : undefined;
+      const setup =
+        flags.engine === "dagger"
+          ? undefined
+          : await dryRunSetup(graph, {
+              env,
+              ...(requested ? { requested } : {}),
+              ...(pipeline.cache ? { cache: pipeline.cache } : {}),
+            });
+      const commands = dryRunCommands(graph, {
+        noCache: flags.cache === false,
+        ...(setup ? { setup } : {}),
+      });
+      if (flags.json)
+        printJson({ dryRun: true, plan: graph, ...(setup ? { setup } : {}), commands });
+      else {
+        const lines = setup
+          ? [
+              `builder: ${setup.builder ? `${setup.builder.name} (${setup.builder.driver} driver; ${setup.builder.reason})` : "the current one"}`,
+              `cache: ${setup.cache}`,
+              ...setup.notes.map((n) => `note: ${n}`),
+              "",
+            ]
+          : [];
         process.stdout.write(
-          `${await describePlan(graph)}\n\n${commands.map((c) => c.join(" ")).join("\n")}\n`,
+          `${await describePlan(graph)}\n\n${[...lines, ...commands.map((c) => c.join(" "))].join("\n")}\n`,
         );
+      }
       return ExitCode.ok;
     }
     const [{ buildAll }, { exitCodeFor }, { formatSummary }] = await Promise.all([
