@@ -1,3 +1,4 @@
+import { isSafeName } from "../fs/untrusted.js";
 import { type Fact, fact } from "./types.js";
 
 const valid = (port: number) => Number.isInteger(port) && port >= 1 && port <= 65535;
@@ -71,8 +72,10 @@ export function dockerfileFacts(dockerfile: string, file: string): DockerfileFac
     ...(fromEnv ? [fromEnv] : []),
     ...[exposedPort(dockerfile, file)].filter((p): p is Fact<number> => p !== undefined),
   ];
+  // Shown as a fact: never control characters or an endless line from an untrusted file.
+  const plain = words.length > 0 && words.every(isSafeName);
   const command =
-    words.length > 0
+    plain && words.join(" ").length <= 500
       ? fact(words.join(" "), `${file}#${entrypoint.length > 0 ? "ENTRYPOINT" : "CMD"}`)
       : undefined;
   return { ports, ...(command ? { command } : {}) };

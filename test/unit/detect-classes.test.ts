@@ -200,6 +200,14 @@ describe("ports by what runs", () => {
     expect(result.warnings.join("\n")).toMatch(/ports disagree: using 8000 .* over 5000/);
   });
 
+  it("a Dockerfile CMD holding control characters is not shown as the start command", () => {
+    const s = only({
+      "package.json": express,
+      Dockerfile: 'FROM node\nCMD ["node", "server.js\\u001b[2J"]\n',
+    });
+    expect(s.startCommand?.value).toBe("node server.js");
+  });
+
   it("a compose file's ports target and command name the container port", () => {
     const s = only({
       "compose.yaml":
