@@ -2,10 +2,12 @@
 // time of `hilt --version` and `hilt plan --json --offline` on the repository's catalog (offline:
 // a base image's digest lookup is network time, not start-up; CPU: the mean
 // over N spawns each; wall: the median), and their ratio to node's. Runs: node --import tsx bench/startup.ts [--runs N]
-// [--bin path/to/hilt.js]. Needs a built bin (npm run build). CPU time is read from this
+// [--bin path/to/hilt.js | --fresh]. Needs a built bin (npm run build), or --fresh to bundle the
+// current sources into a temporary folder first. CPU time is read from this
 // process's reaped-children counters (/proc/self/stat), so it is measured on Linux only.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
@@ -48,12 +50,36 @@ function median(values: number[]): number {
 }
 
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "15" }, bin: { type: "string" } },
+  options: {
+    runs: { type: "string", default: "15" },
+    bin: { type: "string" },
+    fresh: { type: "boolean", default: false },
+  },
 });
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs must be a positive integer");
 const root = path.resolve(import.meta.dirname, "..");
-const bin = path.resolve(values.bin ?? path.join(root, "bin/hilt.js"));
+
+/**
+ * --fresh: bundle the current sources into a temporary package (scripts/bundle.mjs with
+ * HILT_BUNDLE_DIR) and measure that, leaving dist/ alone.
+ */
+function freshBin(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "hilt-startup-"));
+  mkdirSync(path.join(dir, "bin"));
+  cpSync(path.join(root, "package.json"), path.join(dir, "package.json"));
+  cpSync(path.join(root, "bin/hilt.js"), path.join(dir, "bin/hilt.js"));
+  symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
+  const built = spawnSync(process.execPath, [path.join(root, "scripts/bundle.mjs")], {
+    env: { ...process.env, HILT_BUNDLE_DIR: path.join(dir, "dist/bundle") },
+    encoding: "utf8",
+  });
+  if (built.status !== 0) throw new Error(`bundling failed: ${built.stderr}`);
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return path.join(dir, "bin/hilt.js");
+}
+
+const bin = values.fresh ? freshBin() : path.resolve(values.bin ?? path.join(root, "bin/hilt.js"));
 
 const cases: Array<{ label: string; args: string[] }> = [
   { label: "node -e 0", args: ["-e", "0"] },
