@@ -372,6 +372,14 @@ describe("workspace-root facts", () => {
     expect(s.context.value).toBe(".");
   });
 
+  it("a Dockerfile copying from outside the repository never moves the context out", () => {
+    const s = only({
+      "api/Dockerfile": "FROM node\nCOPY ../../etc/passwd .\nCOPY /etc/hosts .\n",
+      "api/package.json": express,
+    });
+    expect(s.context.value).toBe("api");
+  });
+
   it("a stale yarn.lock beside a package-lock.json that matches package.json: npm, warned", () => {
     const result = detectIn({
       "package.json": pkg({
