@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatBytes } from "../../src/report/bytes.js";
 import { type HiltResult, resultSchema } from "../../src/report/result-schema.js";
 import { tempRepo } from "../helpers/cli.js";
-import { type E2EEnv, e2eEnv, hiltRunAsync, REPO_ROOT } from "./env.js";
+import { docker, type E2EEnv, e2eEnv, hiltRunAsync, REPO_ROOT } from "./env.js";
 
 /**
  * The repository's own catalog, built for real against the local registry, held to its budgets
@@ -102,6 +102,28 @@ describe.skipIf(!env)(
       }
       // Only the client: no Docker daemon in core-base.
       expect(size("core-base")?.added).toBeLessThan(size("core-nodepy")?.compressed ?? 0);
+    });
+
+    it("the lean images still work: the Docker client, Node and npm, Python, the agents", () => {
+      const ref = (name: string) => result.images.find((i) => i.name === name)?.refs[0] ?? name;
+      const run = (name: string, script: string) =>
+        docker(["run", "--rm", "--entrypoint", "sh", ref(name), "-c", script]);
+      const base = run("core-base", "docker --version && git --version && ! command -v dockerd");
+      expect(base.stdout).toMatch(/^Docker version 26\./m);
+      expect(base.status).toBe(0);
+      const nodepy = run(
+        "core-nodepy",
+        "node --version && npm --version && python3 -m venv /tmp/v && /tmp/v/bin/pip --version",
+      );
+      expect(nodepy.stdout).toMatch(/^v22\.23\.3$/m);
+      expect(nodepy.status).toBe(0);
+      expect(run("agent-claude-task", "claude --version").stdout).toContain("2.1.330");
+      expect(run("agent-codex-task", "codex --version").stdout).toContain("0.169.0");
+      expect(run("agent-opencode-task", "opencode --version").stdout).toContain("1.18.33");
+      // No package files left behind by apt in any layer of the session image.
+      expect(run("agent-session-full", "ls /var/cache/apt/archives").stdout.trim()).toBe(
+        "lock\npartial",
+      );
     });
   },
 );
