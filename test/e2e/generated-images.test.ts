@@ -280,7 +280,8 @@ describe.skipIf(!env)("generated images: built, run, answering, and small", () =
       REPO_ROOT,
     );
     secrets = await prepareBuildSecrets({});
-  });
+    // A cold run compiles sqlite3's C code and installs four apps on a shared 2-core machine.
+  }, 1_800_000);
 
   afterAll(async () => {
     await secrets?.cleanup();
