@@ -6,6 +6,7 @@ import { exec } from "../host/exec.js";
 import { failureResult } from "../report/result-schema.js";
 import type { JobSignals } from "./events-bus.js";
 import { jobCommand } from "./job-command.js";
+import { WORKER_ENV } from "./orphans.js";
 import type { FinishOptions, Job, JobStore, RecoveryPolicy } from "./store/types.js";
 
 /** How Hilt's own CLI is started: the same entry as the server (bundle, or sources under tsx). */
@@ -223,7 +224,7 @@ export class Runner {
       if (line.trim() === "") return;
       append(parseEvent(line));
     };
-    const env: Record<string, string | undefined> = {};
+    const env: Record<string, string | undefined> = { [WORKER_ENV]: this.options.worker };
     for (const name of this.options.hiddenEnv) env[name] = undefined;
     for (const name of PASSED_SECRETS) if (process.env[name]) env[name] = process.env[name];
     const result = await exec({

@@ -11,6 +11,7 @@ import { createApp, type ServeApp } from "./app.js";
 import { dashboardRoutes } from "./dashboard/routes.js";
 import { JobSignals } from "./events-bus.js";
 import { isLoopback } from "./loopback.js";
+import { endOrphans } from "./orphans.js";
 import { type CliEntry, currentCli, Runner } from "./runner.js";
 import { openJobStore, redactLocation } from "./store/open.js";
 import type { RecoveryPolicy } from "./store/types.js";
@@ -70,6 +71,8 @@ export async function runServer(flags: ServeFlags, options: ServeOptions): Promi
   const queue = flags.queue ?? defaultQueue();
   const store = await openJobStore(queue);
   try {
+    // Children of a killed earlier run would keep building (and pushing) with nobody to report to.
+    const orphans = endOrphans(worker);
     const recovered = await store.recover(worker, policy);
     const signals = new JobSignals();
     const runner = new Runner({
@@ -120,6 +123,7 @@ export async function runServer(flags: ServeFlags, options: ServeOptions): Promi
       queue: redactLocation(queue),
       worker,
       recovered,
+      orphans,
       auth: tokens.length > 0 ? `${tokens.length} token(s)` : "none (loopback only)",
     });
     await options.stopped;

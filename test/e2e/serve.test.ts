@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resultSchema } from "../../src/report/result-schema.js";
-import { type E2EEnv, e2eEnv, hiltRun, registryDigest, uniqueName } from "./env.js";
+import { type E2EEnv, e2eEnv, hiltRunAsync, registryDigest, uniqueName } from "./env.js";
 import { followEvents, freePort, type ServeProcess, startServe } from "./serve-server.js";
 
 const env = e2eEnv();
@@ -138,8 +138,9 @@ describe.skipIf(!env)("hilt serve: real builds over HTTP", () => {
       expect(image.status).toBe("built");
       expect(await registryDigest(image.refs[0] ?? "")).toBe(image.digest);
     }
-    // The same command from the CLI prints the same images (now cached, same digests).
-    const cli = hiltRun(
+    // The same command from the CLI prints the same images (now cached, same digests). Run
+    // without blocking: a blocked event loop would hand fetch a keep-alive socket the server closed.
+    const cli = await hiltRunAsync(
       [
         "build-all",
         "--json",
@@ -242,6 +243,9 @@ describe.skipIf(!env)("hilt serve: kill -9 mid-build, then a restart", () => {
       server.child.kill("SIGKILL");
       await server.exited;
       server = await startServe(args, serverEnv, port);
+      // The killed server's CLI child, still building, was found and ended by the new one.
+      expect(server.stderr()).toMatch(/"orphans":[1-9]/);
+      await waitFor(() => pgrep(`sleep ${marker}`).length === 0, "the orphaned build to end");
 
       const interrupted = (await api(server, "GET", `/jobs/${slow.json.id}`)).json;
       expect(interrupted.status).toBe("interrupted");
