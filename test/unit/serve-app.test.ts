@@ -14,7 +14,9 @@ const BUILD = "build-token-0123456789";
 type JsonResponse = Omit<Response, "json"> & { json(): Promise<any> };
 const READ = "read-token-0123456789";
 
-function setup(options: { tokens?: boolean; burst?: number; maxBody?: number } = {}) {
+function setup(
+  options: { tokens?: boolean; burst?: number; maxBody?: number; keepAliveMs?: number } = {},
+) {
   const root = tempRepo({ "repo/catalog.yaml": "schemaVersion: 1\nimages: {}\n" });
   const store = new MemoryStore();
   const logs: Record<string, unknown>[] = [];
@@ -32,6 +34,7 @@ function setup(options: { tokens?: boolean; burst?: number; maxBody?: number } =
     log: (entry) => logs.push(entry),
     queued: () => queued.push("wake"),
     cancelled: (id) => cancelled.push(id),
+    ...(options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {}),
   });
   const call = (
     method: string,
@@ -214,6 +217,27 @@ describe("hilt serve: jobs API", () => {
     expect(text).toContain('data: {"event":"log","message":"m2"}\nid: 2');
     expect(text).toContain("id: 3");
     expect(text).toMatch(/event: end\ndata: \{"id":"[^"]+","status":"succeeded"\}/);
+  });
+});
+
+describe("hilt serve: SSE of a job still waiting", () => {
+  it("sends keep-alive comments while nothing happens, and stops when the client goes", async () => {
+    const { call, store } = setup({ keepAliveMs: 30 });
+    const { job } = await store.submit(
+      { kind: "detect", workspace: ".", options: {} },
+      { owner: "local" },
+    );
+    const response = await call("GET", `/jobs/${job.id}/events`, { token: READ });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let text = "";
+    while (!text.includes(": keep-alive\n\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    expect(text).toContain(": keep-alive\n\n");
+    expect(text).not.toContain("event: end");
   });
 });
 
