@@ -172,6 +172,45 @@ describe.skipIf(!env)("Hilt's own image", () => {
     expect(logs.stdout + logs.stderr).not.toContain(token);
   });
 
+  it("builds on the remote BuildKit BUILDKIT_HOST names (registered as buildx builder hilt-remote)", () => {
+    const workspace = tempRepo({ "catalog.yaml": CATALOG.replace("echo tiny", "echo remote") });
+    const socket = "/run/hilt-buildkit/buildkitd.sock"; // test/env/up.sh's BuildKit daemon
+    const r = run(
+      [
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "-v",
+        "/var/run/docker.sock:/var/run/docker.sock",
+        "-v",
+        `${path.dirname(socket)}:${path.dirname(socket)}`,
+        "-e",
+        `BUILDKIT_HOST=unix://${socket}`,
+        "-v",
+        `${workspace}:/workspace`,
+        ref,
+        "cli",
+        "build",
+        "tiny",
+        "--push",
+        `${e.registry}/${uniqueName("remote-buildkit")}`,
+        "--base-image",
+        `debian:bookworm-slim=${e.baseImage}`,
+        "--platform",
+        "linux/amd64",
+        "--engine",
+        "docker",
+      ],
+      600_000,
+    );
+    const result = resultSchema.parse(JSON.parse(r.stdout));
+    expect(result.ok).toBe(true);
+    expect(result.builder).toBe("hilt-remote");
+    expect(r.stderr).toMatch(/builder: hilt-remote \(remote driver/);
+    expect(result.images[0]?.status).toBe("built");
+  });
+
   it("builds through the mounted Docker socket", () => {
     const workspace = tempRepo({ "catalog.yaml": CATALOG });
     const push = `${e.registry}/${uniqueName("from-image")}`;
