@@ -6,9 +6,10 @@
 #                          (HILT_SERVE_TOKENS, or a file named by HILT_SERVE_TOKENS_FILE)
 #   cli ARGS...            one hilt command; JSON on stdout (--json is added where it applies)
 #   shell                  a shell with the CLI, no service
-# Builds go through a mounted Docker socket (/var/run/docker.sock), a remote BuildKit
-# (BUILDKIT_HOST=tcp://host:1234, registered as the buildx builder "hilt-remote") or a remote
-# Dagger engine (_EXPERIMENTAL_DAGGER_RUNNER_HOST, read by the Dagger SDK).
+# Builds go through a mounted Docker socket (/var/run/docker.sock) or a remote Docker
+# (DOCKER_HOST), optionally on a remote BuildKit (BUILDKIT_HOST=tcp://host:1234, registered as
+# the buildx builder "hilt-remote"; Hilt's docker engine still asks a Docker daemon first), or
+# on a remote Dagger engine (_EXPERIMENTAL_DAGGER_RUNNER_HOST, read by the Dagger SDK).
 set -euo pipefail
 
 PORT=${HILT_PORT:-8080}
