@@ -38,7 +38,9 @@ describe("GitHub Actions files", () => {
   it.each(FILES)("%s pins every action to a full commit SHA, its version in a comment", (file) => {
     const uses = read(file)
       .split("\n")
-      .filter((line) => /^\s*(- )?uses:/.test(line));
+      .filter((line) => /^\s*(- )?uses:/.test(line))
+      // The repository's own action (ci.yml runs it as a user would) needs no pin.
+      .filter((line) => !/uses: \.\/(\s|$)/.test(line));
     expect(uses.length).toBeGreaterThan(0);
     for (const line of uses)
       expect(line).toMatch(/uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
@@ -113,6 +115,14 @@ describe("GitHub Actions files", () => {
     for (const needle of ["npm run lint", "npm run typecheck", "--project unit", ".ci/run"])
       expect(runs).toContain(needle);
     expect(parse(read(".github/workflows/ci.yml")).permissions).toEqual({ contents: "read" });
+  });
+
+  it("ci: runs the composite action itself and checks its outputs", () => {
+    const all = steps(".github/workflows/ci.yml");
+    const action = all.find((s) => s.uses === "./") as Step & { id?: string };
+    expect(action?.with).toMatchObject({ command: "build", push: "none" });
+    const check = all.find((s) => s.env?.OK === `\${{ steps.${action.id}.outputs.ok }}`);
+    expect(check?.run).toContain('test "$OK" = true');
   });
 
   it("action: composite, with result and refs outputs and a job summary", () => {
