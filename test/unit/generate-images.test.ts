@@ -312,6 +312,7 @@ describe("Go start arguments", () => {
     name: "svc",
     path: ".",
     role: { value: "service", source: "test" },
+    kind: { value: "service", source: "test" },
     language: { value: "go", source: "go.mod" },
     spa: false,
     context: { value: ".", source: "test" },
