@@ -27,18 +27,15 @@ RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \
        fi \
     && npm ci --ignore-scripts --no-fund --no-audit \
     && npm_config_nodedir=$prefix npm rebuild better-sqlite3 esbuild
+# The runtime dependencies, pruned before the sources arrive: this layer (the image's largest)
+# changes only with package-lock.json, so a source change rebuilds and pushes only the bundle.
+RUN mkdir -p /opt/deps && cp -a package.json package-lock.json node_modules /opt/deps/ \
+    && cd /opt/deps && npm prune --omit=dev --ignore-scripts --no-fund --no-audit
 COPY scripts/bundle.mjs scripts/
-COPY schema schema
-COPY bin bin
 COPY src src
 # The CLI runs from its bundle (what bin/hilt.js loads); the type-checked library build (tsc) is
 # the npm package's business, not the image's.
-RUN node scripts/bundle.mjs \
-    && npm prune --omit=dev --no-fund --no-audit \
-    && mkdir -p /opt/hilt/dist \
-    && cp -r bin schema node_modules package.json /opt/hilt/ \
-    && cp -r dist/bundle /opt/hilt/dist/bundle \
-    && node /opt/hilt/bin/hilt.js --version
+RUN node scripts/bundle.mjs
 
 # The Docker CLI and buildx: the next Debian release's packages (buildx is in no current one);
 # only their two binaries are kept.
@@ -59,7 +56,11 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=docker /out/bin/docker /usr/local/bin/docker
 COPY --from=docker /out/plugins/docker-buildx /usr/local/lib/docker/cli-plugins/docker-buildx
-COPY --from=build /opt/hilt /opt/hilt
+COPY --from=build /opt/deps/node_modules /opt/hilt/node_modules
+COPY package.json /opt/hilt/
+COPY bin /opt/hilt/bin
+COPY schema /opt/hilt/schema
+COPY --from=build /src/dist/bundle /opt/hilt/dist/bundle
 COPY --chmod=0755 image/hilt-entrypoint.sh /usr/local/bin/hilt-entrypoint
 RUN ln -s /opt/hilt/bin/hilt.js /usr/local/bin/hilt \
     && hilt --version && docker --version && docker buildx version
