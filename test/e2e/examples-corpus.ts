@@ -51,6 +51,10 @@ export function baseImageArgs(prefix: string): string[] {
   return [
     "--base-image",
     `golang:1.24-bookworm=${prefix}/golang:1.19-bookworm`,
+    // Debian bookworm's only Python is 3.11: what an unpinned or ">=3.11" service asks for maps
+    // onto it (the version choice itself is checked by the detection expectations).
+    "--base-image",
+    `python:3.12-slim-bookworm=${prefix}/python:3.11-slim-bookworm`,
     ...["node", "python", "golang", "debian", "busybox"].flatMap((n) => [
       "--base-image",
       `${n}=${prefix}/${n}`,
