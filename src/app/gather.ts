@@ -170,7 +170,7 @@ export async function gather(options: PlanOptions = {}): Promise<Gathered> {
     let dockerfile: string | undefined;
     if (image.dockerfile) {
       inside(root, image.dockerfile, `${catalogFile}: images.${name}.dockerfile`);
-      // As the backend passes it with --file: BuildKit looks for <that path>.dockerignore.
+      // As the backend names the Dockerfile to buildx: BuildKit looks for <that path>.dockerignore.
       dockerfile = path.resolve(root, image.dockerfile);
       const text = readInside(root, image.dockerfile);
       dockerfileTexts[name] = text;

@@ -29,8 +29,9 @@ const CLI_ONLY = new Set([
   "ttl",
   "help",
 ]);
-// mcp serves stdio and summarize reads a local result file: neither means anything in a module.
-const NOT_IN_MODULE = new Set(["mcp", "export", "summarize"]);
+// mcp serves stdio, serve is a long-running host service with its own queue, and summarize reads
+// a local result file: none of them means anything as a module function.
+const NOT_IN_MODULE = new Set(["mcp", "serve", "export", "summarize"]);
 
 function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -147,7 +147,7 @@ describe("one buildx argv", () => {
       tags: node.refs.immutable,
       push: true,
       noCache: true,
-      secrets: { npmrc: "<npmrc>", pipconf: "<pipconf>", ca: "<ca>" },
+      secrets: { npmrc: "<npmrc>", pipconf: "<pipconf>", goenv: "<goenv>", ca: "<ca>" },
       sourceDateEpoch: "<SOURCE_DATE_EPOCH>",
     });
     expect(dry).toEqual(real);
@@ -179,7 +179,7 @@ describe("one buildx argv", () => {
         tags: node.refs.immutable,
         push: true,
         noCache: true,
-        secrets: { npmrc: "/s/npmrc", pipconf: "/s/pip.conf", ca: "/s/ca.pem" },
+        secrets: { npmrc: "/s/npmrc", pipconf: "/s/pip.conf", goenv: "/s/goenv", ca: "/s/ca.pem" },
         sourceDateEpoch: 1767225600,
         signal: new AbortController().signal,
         log: () => {},
@@ -189,6 +189,7 @@ describe("one buildx argv", () => {
     const placeholders: Record<string, string> = {
       "/s/npmrc": "<npmrc>",
       "/s/pip.conf": "<pipconf>",
+      "/s/goenv": "<goenv>",
       "/s/ca.pem": "<ca>",
     };
     const normalised = ran.map((arg) => {

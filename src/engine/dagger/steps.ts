@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { type Client, type Container, type Directory, ExistsType } from "@dagger.io/dagger";
+import type { Client, Container, Directory, ExistsType } from "@dagger.io/dagger";
 import { HiltError } from "../../errors.js";
 import type { Step } from "../../model/catalog-schema.js";
 import { SECRET_MOUNTS, type SecretName } from "../../render/secret-mounts.js";
@@ -65,7 +65,9 @@ async function copyStep(
       `${describeStep({ copy }, index)} copies from the build context, but the image has none`,
       { hint: "give the image a `context:` folder in the catalog" },
     );
-  const isFile = await context.exists(copy.src, { expectedType: ExistsType.RegularType });
+  // The enum's value, spelled out: a value import would load the Dagger SDK for every command.
+  const regularFile = "REGULAR_TYPE" as unknown as ExistsType;
+  const isFile = await context.exists(copy.src, { expectedType: regularFile });
   const options = {
     ...(copy.chown ? { owner: copy.chown } : {}),
     ...(copy.chmod ? { permissions: Number.parseInt(copy.chmod, 8) } : {}),
