@@ -56,7 +56,11 @@ async function checkRegistry(registry: RegistryClient, graph: BuildGraph): Promi
 
 /** Plans and builds: what `hilt build-all` and `hilt build` run. */
 export async function buildAll(options: BuildOptions = {}): Promise<HiltResult> {
-  const { graph, pipeline, project, target, warnings } = await plan(options);
+  // A build reports the sizes it pushes: no lookup of the previous ones before it starts.
+  const { graph, pipeline, project, target, warnings } = await plan({
+    ...options,
+    lastKnownSizes: false,
+  });
   // Warnings are for the user (stderr), not only for HILT_DEBUG's log.
   for (const warning of warnings) (options.notice ?? options.log)?.(`warning: ${warning}`);
   return buildGraph({ options, graph, pipeline, project, target });

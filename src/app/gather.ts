@@ -34,6 +34,8 @@ export interface PlanOptions extends ProjectOptions {
   concurrency?: number;
   /** Do not ask registries for base image digests: bases stay unpinned (hashed by tag). */
   offline?: boolean;
+  /** Ask the push registry for each image's last known size (plan only: a build measures). */
+  lastKnownSizes?: boolean;
   signal?: AbortSignal;
   /** Trust detected repositories: generated installs get the registry token and run scripts. */
   buildSecrets?: boolean;

@@ -32,7 +32,8 @@ export interface PlanResult {
 export async function plan(options: PlanOptions = {}): Promise<PlanResult> {
   const gathered = await gather(options);
   const graph = assemblePlan(gathered.inputs);
-  if (!options.offline) await addLastKnownSizes(graph, gathered.target, options);
+  if (!options.offline && options.lastKnownSizes !== false)
+    await addLastKnownSizes(graph, gathered.target, options);
   return {
     project: gathered.project,
     pipeline: gathered.pipeline,

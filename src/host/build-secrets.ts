@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os, { tmpdir } from "node:os";
 import path from "node:path";
 import type { Backend, BuildSecrets } from "../engine/backend.js";
 import { SECRET_MOUNTS } from "../render/secret-mounts.js";
@@ -91,19 +91,25 @@ export function goEnvText(
   return `${lines.join("\n")}\n`;
 }
 
-/** The host's go settings: `go env -json` when Go is installed, else the environment. */
+/**
+ * The host's go settings as the go command sees them, without running it (it would write its
+ * telemetry folder into the caller's home): the environment over the `go env -w` file.
+ */
 async function hostGoEnv(
   env: Record<string, string | undefined>,
 ): Promise<Record<string, string | undefined>> {
-  const result = await exec({ command: "go", args: ["env", "-json", ...GO_SETTINGS] }).catch(
-    () => undefined,
-  );
-  if (result?.exitCode === 0) {
-    try {
-      return JSON.parse(result.stdout) as Record<string, string>;
-    } catch {}
+  const home = env.HOME ?? os.homedir();
+  const file =
+    env.GOENV ?? path.join(env.XDG_CONFIG_HOME ?? path.join(home, ".config"), "go", "env");
+  const fromFile: Record<string, string> = {};
+  if (file !== "off") {
+    const text = await readFile(file, "utf8").catch(() => "");
+    for (const line of text.split("\n")) {
+      const at = line.indexOf("=");
+      if (at > 0) fromFile[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+    }
   }
-  return Object.fromEntries(GO_SETTINGS.map((k) => [k, env[k]]));
+  return Object.fromEntries(GO_SETTINGS.map((k) => [k, env[k] || fromFile[k]]));
 }
 
 /**

@@ -1,4 +1,13 @@
-import { existsSync, readFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Backend, BuildRequest } from "../../src/engine/backend.js";
 import {
@@ -104,10 +113,25 @@ describe("Go build settings", () => {
     expect(existsSync(prepared.secrets.goenv as string)).toBe(false);
   });
 
-  it("reads the host's go env when not given one", async () => {
-    const prepared = await prepareBuildSecrets({ ...options, env: {} });
+  it("reads the host's go settings without running go: the environment over `go env -w`'s file", async () => {
+    const home = mkdtempSync(path.join(tmpdir(), "hilt-goenv-"));
+    mkdirSync(path.join(home, ".config", "go"), { recursive: true });
+    writeFileSync(
+      path.join(home, ".config", "go", "env"),
+      "GOPROXY=https://file.example/go\nGONOSUMDB=corp.example\n",
+    );
+    const prepared = await prepareBuildSecrets({
+      ...options,
+      env: { HOME: home, GOFLAGS: "-mod=mod" },
+    });
     try {
-      expect(readFileSync(prepared.secrets.goenv as string, "utf8")).toMatch(/^GOPROXY=\S+$/m);
+      const text = readFileSync(prepared.secrets.goenv as string, "utf8");
+      expect(text).toMatch(/^GOPROXY=https:\/\/file\.example\/go$/m);
+      expect(text).toMatch(/^GONOSUMDB=corp\.example$/m);
+      expect(text).toMatch(/^GOFLAGS=-mod=mod$/m);
+      // Nothing written into the home folder (go itself would add its telemetry folder).
+      expect(readdirSync(path.join(home, ".config"))).toEqual(["go"]);
+      expect(readdirSync(path.join(home, ".config", "go"))).toEqual(["env"]);
     } finally {
       await prepared.cleanup();
     }
