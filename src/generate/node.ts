@@ -301,7 +301,8 @@ export function nodeDockerfile(ctx: NodeContext): string {
     CREATE_APP_USER,
     ...toolCopy,
     "WORKDIR /app",
-    `ENV NODE_ENV=production PORT=${port}`,
+    // HOST: servers that bind localhost unless told (Astro, Nuxt) must answer outside the container.
+    `ENV NODE_ENV=production HOST=0.0.0.0 PORT=${port}`,
     ...(legacy ? ["ENV NODE_OPTIONS=--openssl-legacy-provider"] : []),
     // Owned by root: the app user reads the code and cannot change it.
     "COPY --from=build /app ./",
