@@ -140,7 +140,7 @@ base_image() { # name:tag, Dockerfile text on stdin, [context dir]
 apt_image='ARG BASE
 FROM ${BASE}
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends'
-base_image python:3.11-slim-bookworm <<<"$apt_image python3 python3-venv python3-pip && rm -rf /var/lib/apt/lists/*"
+base_image python:3.11-slim-bookworm <<<"$apt_image python3 python-is-python3 python3-venv python3-pip && rm -rf /var/lib/apt/lists/*"
 base_image golang:1.19-bookworm <<<"$apt_image golang-go ca-certificates git && rm -rf /var/lib/apt/lists/*
 ENV PATH=/usr/lib/go/bin:/go/bin:\$PATH GOPATH=/go"
 base_image busybox:1.36 <<<"$apt_image busybox && rm -rf /var/lib/apt/lists/* && busybox --install -s /usr/local/bin"
