@@ -701,7 +701,7 @@ describe.skipIf(!env)("a hostile Go cmd folder, built for real", () => {
     const built = spawnSync(
       "docker",
       [
-        ...["buildx", "build", "--load", "--no-cache", "--target", "deps", "-t", tag],
+        ...["buildx", "build", "--load", "--no-cache", "--target", "build", "-t", tag],
         ...["--build-arg", `NODE_IMAGE=${env?.registry}/library/node:20-bookworm-slim`],
         ...["--secret", `id=npmrc,src=${npmrc}`, box.repo],
       ],
