@@ -55,6 +55,9 @@ if (url) {
   });
 } else {
   describe("PostgreSQL job queue", () => {
-    it.skip("NOT RUN: HILT_E2E_POSTGRES_URL unset (eval the output of test/env/up.sh)", () => {});
+    // test/env/up.sh always starts PostgreSQL: a missing URL is a broken environment, not a skip.
+    it("has a PostgreSQL server (HILT_E2E_POSTGRES_URL from test/env/up.sh)", () => {
+      expect.fail("HILT_E2E_POSTGRES_URL unset: eval the output of test/env/up.sh");
+    });
   });
 }
