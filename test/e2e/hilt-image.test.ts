@@ -113,9 +113,10 @@ describe.skipIf(!env)("Hilt's own image", () => {
   it("interactive: hilt serve answers /health before the shell's first prompt", () => {
     const outFile = path.join(tmpdir(), `${uniqueName("hilt-interactive")}.log`);
     const fd = openSync(outFile, "w");
-    // One file for stdout and stderr keeps the order the container wrote them in.
+    // One file for stdout and stderr: the order is the one docker relayed them in.
     const r = spawnSync("docker", ["run", "--rm", "-i", ref, "interactive"], {
-      input: "curl -fsS http://127.0.0.1:8080/health && echo ' <- health'\nexit 0\n",
+      // One printf: stdout and stderr (the prompt) reach docker as separate streams, so two writes may interleave.
+      input: "printf '%s <- health\\n' \"$(curl -fsS http://127.0.0.1:8080/health)\"\nexit 0\n",
       stdio: ["pipe", fd, fd],
       timeout: 120_000,
     });
