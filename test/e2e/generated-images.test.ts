@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PreparedSecrets, prepareBuildSecrets } from "../../src/host/build-secrets.js";
 import { resultSchema } from "../../src/report/result-schema.js";
+import { answerOnPort } from "./answer-on-port.js";
 import { docker, type E2EEnv, e2eEnv, hiltRun, REPO_ROOT, type Run, uniqueName } from "./env.js";
 
 /**
@@ -215,33 +216,6 @@ function writeApp(root: string, name: string, app: App): string {
   return dir;
 }
 
-/** Runs an image, waits for its port to answer, returns the answer on "/". */
-async function answer(ref: string, port: number): Promise<{ status: number; body: string }> {
-  const run = docker(["run", "-d", "-p", `127.0.0.1::${port}`, ref]);
-  expect(run.status, run.stderr).toBe(0);
-  const id = run.stdout.trim();
-  try {
-    const mapped = docker(["port", id, `${port}/tcp`])
-      .stdout.trim()
-      .split(":")
-      .pop();
-    for (let attempt = 0; attempt < 60; attempt++) {
-      try {
-        const response = await fetch(`http://127.0.0.1:${mapped}/`, {
-          signal: AbortSignal.timeout(2000),
-        });
-        return { status: response.status, body: await response.text() };
-      } catch {
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-    const logs = docker(["logs", id]);
-    throw new Error(`${ref} never answered on ${port}: ${(logs.stdout + logs.stderr).slice(-800)}`);
-  } finally {
-    docker(["rm", "-f", id]);
-  }
-}
-
 function imageBytes(ref: string): number {
   const inspect = docker(["image", "inspect", "-f", "{{.Size}}", ref]);
   expect(inspect.status, inspect.stderr).toBe(0);
@@ -301,7 +275,7 @@ describe.skipIf(!env)("generated images: built, run, answering, and small", () =
     const image = resultSchema.parse(run.json).images.find((i) => i.name === name);
     const ref = image?.refs[0] ?? "";
     expect(docker(["pull", "-q", ref]).status).toBe(0);
-    const got = await answer(ref, app.port);
+    const got = await answerOnPort(ref, app.port);
     expect(got.status, got.body).toBe(200);
     expect(got.body).toMatch(app.answer);
     const user = docker(["image", "inspect", "-f", "{{.Config.User}}", ref]).stdout.trim();

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resultSchema } from "../../src/report/result-schema.js";
 import { hilt, tempRepo } from "../helpers/cli.js";
+import { answerOnPort } from "./answer-on-port.js";
 import {
   docker,
   type E2EEnv,
@@ -34,35 +35,6 @@ function baseImageArgs(e: E2EEnv): string[] {
     "--base-image",
     `${n}=${prefix}/${n}`,
   ]);
-}
-
-/** Runs an image, waits for its port to answer HTTP, returns status and body. */
-async function probe(
-  ref: string,
-  port: number,
-  urlPath: string,
-): Promise<{ status: number; body: string }> {
-  const run = docker(["run", "-d", "-p", `127.0.0.1::${port}`, ref]);
-  const id = run.stdout.trim();
-  try {
-    const mapped = docker(["port", id, `${port}/tcp`])
-      .stdout.trim()
-      .split(":")
-      .pop();
-    for (let attempt = 0; attempt < 60; attempt++) {
-      try {
-        const response = await fetch(`http://127.0.0.1:${mapped}${urlPath}`, {
-          signal: AbortSignal.timeout(2000),
-        });
-        return { status: response.status, body: await response.text() };
-      } catch {
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-    throw new Error(`${ref} never answered on ${port}: ${docker(["logs", id]).stderr.slice(-500)}`);
-  } finally {
-    docker(["rm", "-f", id]);
-  }
 }
 
 describe.skipIf(!env)("example services: detected, generated, built, pushed and run", () => {
@@ -116,7 +88,7 @@ describe.skipIf(!env)("example services: detected, generated, built, pushed and 
     const image = result.images.find((i) => i.name === name);
     const port = result.ports[name];
     expect(port, `no port for ${name}`).toBeDefined();
-    const answer = await probe(image?.refs[0] ?? "", port as number, urlPath);
+    const answer = await answerOnPort(image?.refs[0] ?? "", port as number, urlPath);
     expect(answer.status, answer.body).toBe(200);
   });
 
@@ -164,7 +136,7 @@ describe.skipIf(!env)("role-switch mode", () => {
       repo,
     ]);
     expect(built.status, built.stderr.slice(-2000)).toBe(0);
-    const answer = await probe(tag, port, urlPath);
+    const answer = await answerOnPort(tag, port, urlPath);
     expect(answer.status).toBe(200);
     expect(spawnSync("sh", ["-n", path.join(repo, `scripts/run_${role}.sh`)]).status).toBe(0);
   });
