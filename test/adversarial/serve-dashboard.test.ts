@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NODE_ARGS, tempRepo } from "../helpers/cli.js";
+import { chromiumPath, type ServeProcess, startServe } from "../e2e/serve-server.js";
+import { tempRepo } from "../helpers/cli.js";
 
 /**
  * The dashboard against hostile input: text a job carries (target names the caller chose, error
@@ -12,44 +12,17 @@ import { NODE_ARGS, tempRepo } from "../helpers/cli.js";
  * installs Debian's).
  */
 
-const chromiumBin = spawnSync("sh", ["-c", "command -v chromium || true"], {
-  encoding: "utf8",
-}).stdout.trim();
-const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
+const _REPO_ROOT = path.resolve(import.meta.dirname, "../..");
 const HOSTILE = [`<img src=x onerror="window.__xss=1">`, "<script>window.__xss=2</script>"];
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  log: () => string;
-}
-
-function startServe(args: string[], extraEnv: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, [...NODE_ARGS, "serve", "--port", "0", ...args], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...extraEnv },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let log = "";
-  return new Promise((resolve, reject) => {
-    child.stderr?.on("data", (chunk) => {
-      log += chunk;
-      const match = /"msg":"listening","url":"(http:\/\/[^"]+)"/.exec(log);
-      if (match?.[1]) resolve({ child, url: match[1], log: () => log });
-    });
-    child.once("exit", (code) => reject(new Error(`hilt serve exited (${code}):\n${log}`)));
-  });
-}
 
 describe("dashboard: hostile input", () => {
   const token = randomBytes(24).toString("hex");
-  let server: Server;
+  let server: ServeProcess;
   let browser: Browser;
   let workspace: string;
   const cleanups: (() => void)[] = [];
 
   beforeAll(async () => {
-    if (!chromiumBin) throw new Error("chromium is missing: run test/env/up.sh");
     workspace = tempRepo(
       { "catalog.yaml": "schemaVersion: 1\nimages:\n  one:\n    from: debian:bookworm-slim\n" },
       (fn) => cleanups.push(fn),
@@ -58,16 +31,12 @@ describe("dashboard: hostile input", () => {
       ["--workspace", workspace, "--queue", `sqlite:${path.join(workspace, ".queue.db")}`],
       { HILT_SERVE_TOKENS: token },
     );
-    browser = await chromium.launch({ executablePath: chromiumBin, args: ["--no-sandbox"] });
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: ["--no-sandbox"] });
   });
 
   afterAll(async () => {
     await browser?.close();
-    if (server && server.child.exitCode === null) {
-      const exited = new Promise((resolve) => server.child.once("exit", resolve));
-      server.child.kill("SIGTERM");
-      await exited;
-    }
+    if (server) await server.stop();
     for (const cleanup of cleanups) cleanup();
   });
 
@@ -131,8 +100,8 @@ describe("dashboard: hostile input", () => {
     expect(JSON.parse(body).error.code).toBe("UNAUTHORIZED");
     expect(body).not.toContain(wrong);
     for (const url of urls) expect(url).not.toContain(wrong);
-    expect(server.log()).not.toContain(wrong);
-    expect(server.log()).not.toContain(token);
+    expect(server.stderr()).not.toContain(wrong);
+    expect(server.stderr()).not.toContain(token);
     await page.close();
   });
 });

@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NODE_ARGS, tempRepo } from "../helpers/cli.js";
+import { tempRepo } from "../helpers/cli.js";
 import { type E2EEnv, e2eEnv, REPO_ROOT, registryDigest, uniqueName } from "./env.js";
+import { chromiumPath, type ServeProcess, startServe } from "./serve-server.js";
 
 /**
  * The dashboard in a real browser (Debian's chromium, headless, driven by playwright-core):
@@ -16,53 +16,12 @@ import { type E2EEnv, e2eEnv, REPO_ROOT, registryDigest, uniqueName } from "./en
 const env = e2eEnv();
 const FINAL = ["succeeded", "failed", "cancelled", "interrupted"];
 
-function chromiumPath(): string {
-  const found = spawnSync("sh", ["-c", "command -v chromium || command -v chromium-browser"], {
-    encoding: "utf8",
-  }).stdout.trim();
-  if (!found) throw new Error("chromium is missing: run test/env/up.sh (it installs Debian's)");
-  return found;
-}
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  log: () => string;
-}
-
-/** `hilt serve` on a free loopback port; resolves once its log says where it listens. */
-function startServe(args: string[], extraEnv: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, [...NODE_ARGS, "serve", "--port", "0", ...args], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...extraEnv },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let log = "";
-  return new Promise((resolve, reject) => {
-    child.stderr?.on("data", (chunk) => {
-      log += chunk;
-      const match = /"msg":"listening","url":"(http:\/\/[^"]+)"/.exec(log);
-      if (match?.[1]) resolve({ child, url: match[1], log: () => log });
-    });
-    child.once("exit", (code) => reject(new Error(`hilt serve exited (${code}):\n${log}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 describe.skipIf(!env)("hilt serve's dashboard in headless chromium", () => {
   const e = env as E2EEnv;
   const token = randomBytes(24).toString("hex");
   const nonce = randomBytes(4).toString("hex");
   const push = `${e.registry}/${uniqueName("dashboard")}`;
-  let server: Server;
+  let server: ServeProcess;
   let browser: Browser;
   let workspace: string;
   const cleanups: (() => void)[] = [];
@@ -91,7 +50,7 @@ images:
 
   afterAll(async () => {
     await browser?.close();
-    if (server) await stop(server.child);
+    if (server) await server.stop();
     for (const cleanup of cleanups) cleanup();
   });
 
@@ -163,7 +122,7 @@ images:
     // The token travelled only in headers: never in a URL, never in the server's log.
     expect(urls.length).toBeGreaterThan(3);
     for (const url of urls) expect(url).not.toContain(token);
-    expect(server.log()).not.toContain(token);
+    expect(server.stderr()).not.toContain(token);
     expect(pageErrors).toEqual([]);
     await context.close();
   });

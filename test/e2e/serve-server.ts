@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { NODE_ARGS } from "../helpers/cli.js";
 
@@ -57,8 +57,11 @@ export async function startServe(
     stderr: () => stderr,
     exited,
     stop: async () => {
-      child.kill("SIGTERM");
-      return exited;
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+      const end = await exited;
+      clearTimeout(timer);
+      return end;
     },
   };
 }
@@ -116,4 +119,13 @@ export async function followEvents(
   } finally {
     controller.abort();
   }
+}
+
+/** Debian's chromium, which test/env/up.sh installs, for the dashboard tests. */
+export function chromiumPath(): string {
+  const found = spawnSync("sh", ["-c", "command -v chromium || command -v chromium-browser"], {
+    encoding: "utf8",
+  }).stdout.trim();
+  if (!found) throw new Error("chromium is missing: run test/env/up.sh (it installs Debian's)");
+  return found;
 }
