@@ -75,6 +75,17 @@ const ERROR_CODES = {
   REQUEST_TOO_LARGE: ExitCode.usage,
   INVALID_REQUEST: ExitCode.usage,
   IDEMPOTENCY_CONFLICT: ExitCode.usage,
+  // hilt serve's job sources (src/serve/sources): a git URL to clone or an uploaded archive
+  GIT_URL_REFUSED: ExitCode.usage,
+  GIT_REF_INVALID: ExitCode.usage,
+  GIT_REF_NOT_FOUND: ExitCode.usage,
+  GIT_FETCH_FAILED: ExitCode.usage,
+  GIT_TIMEOUT: ExitCode.usage,
+  SOURCE_TOO_LARGE: ExitCode.usage,
+  SOURCE_MISSING: ExitCode.usage,
+  ARCHIVE_INVALID: ExitCode.usage,
+  ARCHIVE_ENTRY_REFUSED: ExitCode.usage,
+  ARCHIVE_TOO_MANY_ENTRIES: ExitCode.usage,
   // a bug in Hilt
   INTERNAL: ExitCode.internal,
 } as const satisfies Record<string, ExitCodeValue>;

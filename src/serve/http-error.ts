@@ -12,6 +12,11 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   REQUEST_TOO_LARGE: 413,
   FILE_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  // job sources (src/serve/sources)
+  SOURCE_TOO_LARGE: 413,
+  ARCHIVE_TOO_MANY_ENTRIES: 413,
+  GIT_FETCH_FAILED: 502,
+  GIT_TIMEOUT: 504,
 };
 
 /** The status a failure class maps to: the caller's mistake is 4xx, the server's side 5xx. */
