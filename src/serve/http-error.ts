@@ -12,11 +12,12 @@ const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   REQUEST_TOO_LARGE: 413,
   FILE_TOO_LARGE: 413,
   RATE_LIMITED: 429,
-  // job sources (src/serve/sources)
+  // job sources (src/serve/sources): a repository the request names but this server could not
+  // read (in time) is the request's problem (422), not a server fault
   SOURCE_TOO_LARGE: 413,
   ARCHIVE_TOO_MANY_ENTRIES: 413,
-  GIT_FETCH_FAILED: 502,
-  GIT_TIMEOUT: 504,
+  GIT_FETCH_FAILED: 422,
+  GIT_TIMEOUT: 422,
 };
 
 /** The status a failure class maps to: the caller's mistake is 4xx, the server's side 5xx. */
