@@ -11,12 +11,16 @@ import { formatDiagnostic } from "../model/diagnostics.js";
 import type { BuildGraph } from "../plan/plan-schema.js";
 // hilt serve's flag parsers only (no Hono): the server itself is imported by the command.
 import {
+  archiveEntries,
+  gitTimeout,
+  insecureGitHost,
   bodyBytes as serveBody,
   jobConcurrency as serveConcurrency,
   corsOrigin as serveOrigin,
   port as servePort,
   requestsPerSecond as serveRate,
   workerId as serveWorker,
+  sourceBytes,
 } from "../serve/flags.js";
 import {
   baseImage,
@@ -594,6 +598,29 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--rate-limit <n>", "requests per second per token (default 50)", serveRate)
     .option("--max-body <bytes>", "largest request body (default 1 MiB)", serveBody)
     .option("--worker-id <id>", "this instance's id in the queue (default: host:port)", serveWorker)
+    // job sources (git URLs, uploaded archives)
+    .option("--sources-dir <dir>", "per-job clones and unpacked uploads (default: ~/.local/state)")
+    .option(
+      "--git-timeout <seconds>",
+      "longest clone of a job's git source (default 300)",
+      gitTimeout,
+    )
+    .option(
+      "--git-allow-insecure-host <host>",
+      "allow http:// and git:// sources from this host (repeatable)",
+      insecureGitHost,
+    )
+    .option(
+      "--source-max-bytes <bytes>",
+      "disk cap per clone or upload (default 1 GiB)",
+      sourceBytes,
+    )
+    .option(
+      "--archive-max-entries <n>",
+      "entries per uploaded archive (default 50000)",
+      archiveEntries,
+    )
+    // end job sources
     .addHelpText(
       "after",
       "\nTokens also come from HILT_SERVE_TOKENS (comma-separated). TLS is a reverse proxy's job.\nExamples:\n  hilt serve --workspace ./repos\n  HILT_SERVE_TOKENS=$TOKEN hilt serve --host 0.0.0.0 --queue postgres://hilt@db/hilt",
