@@ -42,3 +42,21 @@ export function workerId(value: string): string {
     throw invalid("it is not a worker id", "letters, digits and . _ : @ - (1 to 100)");
   return value;
 }
+
+// --- job sources (git URLs, uploaded archives: src/serve/sources) ---
+
+export const gitTimeout = (value: string) =>
+  integer(value, 1, 24 * 3600, "e.g. --git-timeout 300 (seconds for one clone)");
+export const sourceBytes = (value: string) =>
+  integer(value, 1024, 2 ** 40, "e.g. --source-max-bytes 1073741824 (bytes on disk per job)");
+export const archiveEntries = (value: string) =>
+  integer(value, 1, 10_000_000, "e.g. --archive-max-entries 50000");
+
+/** `--git-allow-insecure-host 127.0.0.1` (repeatable): a host name or IP, no scheme or port. */
+export function insecureGitHost(value: string, previous: string[] = []): string[] {
+  const host = value.toLowerCase();
+  if (!/^(\[[0-9a-f:.]{2,45}\]|[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?)$/.test(host))
+    throw invalid("it is not a host name or IP address", "e.g. 127.0.0.1, [::1] or git.internal");
+  return [...previous, host];
+}
+// --- end job sources ---
