@@ -1,3 +1,4 @@
+import { accessSync, constants } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -7,7 +8,14 @@ import { failureResult } from "../report/result-schema.js";
 import type { JobSignals } from "./events-bus.js";
 import { jobCommand } from "./job-command.js";
 import { WORKER_ENV } from "./orphans.js";
-import type { FinishOptions, Job, JobStore, RecoveryPolicy } from "./store/types.js";
+import {
+  FINAL_STATUSES,
+  type FinishOptions,
+  type Job,
+  type JobStatus,
+  type JobStore,
+  type RecoveryPolicy,
+} from "./store/types.js";
 
 /** How Hilt's own CLI is started: the same entry as the server (bundle, or sources under tsx). */
 export interface CliEntry {
@@ -20,6 +28,23 @@ export function currentCli(): CliEntry {
     LOADER_FLAGS.has(process.execArgv[i - 1] ?? "") ? absoluteSpecifier(arg) : arg,
   );
   return { command: process.execPath, args: [...args, path.resolve(process.argv[1] ?? "")] };
+}
+
+/**
+ * The CLI at a lower scheduling priority (`nice -n 10`, where there is one): a job's start-up and
+ * its output parsing then wait for the server's thread, which answers status reads and streams.
+ */
+export function niceCli(cli: CliEntry): CliEntry {
+  if (process.platform === "win32") return cli;
+  const nice = ["/usr/bin/nice", "/bin/nice"].find((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return nice ? { command: nice, args: ["-n", "10", cli.command, ...cli.args] } : cli;
 }
 
 const LOADER_FLAGS = new Set(["--import", "--require", "-r", "--loader"]);
@@ -52,6 +77,15 @@ export interface RunnerOptions {
   hiddenEnv: string[];
   leaseMs?: number;
   pollMs?: number;
+  /** Git and archive sources (src/serve/sources): fetched before, removed after a job. */
+  sources?: {
+    prepare(
+      job: Job,
+      signal: AbortSignal,
+      append: (event: Record<string, unknown>) => void,
+    ): Promise<ReturnType<typeof jobCommand> | undefined>;
+    release(job: Job): void;
+  };
 }
 
 const MAX_LOG_LINE = 2000;
@@ -157,12 +191,16 @@ export class Runner {
   private track(job: Job): void {
     const running: Running = { controller: new AbortController() };
     this.running.set(job.id, running);
+    this.options.signals.open(job.id);
     const done = this.run(job, running)
-      .catch(this.storeError)
-      .finally(() => {
+      .catch((error) => {
+        this.storeError(error);
+        return undefined;
+      })
+      .then((status) => {
         this.running.delete(job.id);
         this.finished.delete(done);
-        this.options.signals.changed(job.id);
+        this.options.signals.close(job.id, status);
         this.wake();
       });
     this.finished.add(done);
@@ -177,25 +215,31 @@ export class Runner {
     }
   }
 
-  private async run(job: Job, running: Running): Promise<void> {
-    const { store, worker, log } = this.options;
+  /** Runs the job to its end; resolves to its final status as stored (undefined: not final). */
+  private async run(job: Job, running: Running): Promise<JobStatus | undefined> {
+    const { store, worker, log, signals } = this.options;
     const started = Date.now();
     log({ level: "info", msg: "job started", job: job.id, kind: job.kind });
     let appended: Promise<unknown> = Promise.resolve();
     const append = (event: Record<string, unknown>) => {
+      const json = JSON.stringify(event);
       appended = appended
         .then(() => store.appendEvent(job.id, event))
-        .then(() => this.options.signals.changed(job.id))
+        .then((seq) => signals.publish(job.id, seq, json))
         .catch(this.storeError);
     };
     const outcome = await this.execute(job, running, append);
+    if (running.reason !== "shutdown" || this.options.policy !== "requeue")
+      this.options.sources?.release(job);
     await appended;
     const finish: FinishOptions = { ...outcome, worker };
     if (running.reason === "shutdown" && this.options.policy === "requeue") {
       log({ level: "info", msg: "job left for requeue", job: job.id });
-      return;
+      return undefined;
     }
     await store.finish(job.id, finish);
+    // As stored: a job cancelled meanwhile, or taken over by another instance, keeps its status.
+    const stored = (await store.get(job.id))?.status;
     log({
       level: "info",
       msg: "job finished",
@@ -204,6 +248,7 @@ export class Runner {
       exitCode: finish.exitCode,
       ms: Date.now() - started,
     });
+    return stored && FINAL_STATUSES.has(stored) ? stored : undefined;
   }
 
   private async execute(
@@ -214,10 +259,14 @@ export class Runner {
     const { cli, root } = this.options;
     let command: ReturnType<typeof jobCommand>;
     try {
-      command = jobCommand(root, job.request);
+      command =
+        (await this.options.sources?.prepare(job, running.controller.signal, append)) ??
+        jobCommand(root, job.request);
     } catch (error) {
       const e = toHiltError(error);
-      return { status: "failed", exitCode: e.exitCode, result: errorDocument(job, e) };
+      const status =
+        running.reason === "cancel" ? "cancelled" : running.reason ? "interrupted" : "failed";
+      return { status, exitCode: e.exitCode, result: errorDocument(job, e) };
     }
     let pending = "";
     const onLine = (line: string) => {

@@ -12,7 +12,8 @@ import { dashboardRoutes } from "./dashboard/routes.js";
 import { JobSignals } from "./events-bus.js";
 import { isLoopback } from "./loopback.js";
 import { endOrphans } from "./orphans.js";
-import { type CliEntry, currentCli, Runner } from "./runner.js";
+import { type CliEntry, currentCli, niceCli, Runner } from "./runner.js";
+import { defaultSourcesDir, JobSources, SOURCE_DEFAULTS } from "./sources/job-sources.js";
 import { openJobStore, redactLocation } from "./store/open.js";
 import type { RecoveryPolicy } from "./store/types.js";
 import { loadTokens } from "./tokens.js";
@@ -29,6 +30,12 @@ export interface ServeFlags {
   rateLimit?: number;
   maxBody?: number;
   workerId?: string;
+  // job sources (src/serve/sources)
+  sourcesDir?: string;
+  gitTimeout?: number;
+  gitAllowInsecureHost?: string[];
+  sourceMaxBytes?: number;
+  archiveMaxEntries?: number;
 }
 
 export interface ServeOptions {
@@ -74,17 +81,26 @@ export async function runServer(flags: ServeFlags, options: ServeOptions): Promi
     // Children of a killed earlier run would keep building (and pushing) with nobody to report to.
     const orphans = endOrphans(worker);
     const recovered = await store.recover(worker, policy);
+    const sources = new JobSources({
+      dir: flags.sourcesDir ?? defaultSourcesDir(),
+      timeoutMs: (flags.gitTimeout ?? SOURCE_DEFAULTS.timeoutMs / 1000) * 1000,
+      maxBytes: flags.sourceMaxBytes ?? SOURCE_DEFAULTS.maxBytes,
+      maxEntries: flags.archiveMaxEntries ?? SOURCE_DEFAULTS.maxEntries,
+      insecureHosts: flags.gitAllowInsecureHost ?? [],
+    });
+    await sources.sweep(store);
     const signals = new JobSignals();
     const runner = new Runner({
       store,
       worker,
       concurrency: flags.concurrency ?? 2,
       root,
-      cli: options.cli ?? currentCli(),
+      cli: options.cli ?? niceCli(currentCli()),
       signals,
       policy,
       log,
       hiddenEnv: SERVER_ONLY_ENV,
+      sources,
     });
     const app = createApp({
       store,
@@ -95,6 +111,7 @@ export async function runServer(flags: ServeFlags, options: ServeOptions): Promi
       corsOrigins: flags.corsOrigin ?? [],
       rateLimit: { perSecond: flags.rateLimit ?? 50, burst: (flags.rateLimit ?? 50) * 2 },
       maxBodyBytes: flags.maxBody ?? 1024 * 1024,
+      sources,
       log,
       queued: () => runner.wake(),
       cancelled: (id) => runner.cancel(id),
