@@ -47,22 +47,78 @@ const workspace = z
   .default(".")
   .describe("Folder under the server's workspace root (relative); it must stay inside it.");
 
+/** A git repository to clone for the job (src/serve/sources/git-url.ts says what is allowed). */
+export const gitSourceSchema = z
+  .strictObject({
+    git: z
+      .string()
+      .min(1)
+      .max(2048)
+      .describe(
+        "https:// URL of a public repository (http:// and git:// only from hosts the server allows; no credentials, file://, ssh or ext::).",
+      ),
+    ref: z
+      .string()
+      .min(1)
+      .max(255)
+      .optional()
+      .describe("Branch, tag or full commit id (default HEAD: the remote's default branch)."),
+  })
+  .describe(
+    "Clone this repository (depth 1) into the job's own folder instead of using a workspace folder; the workspace field then names a folder inside it. The commit is looked up at submit and stored with the job.",
+  );
+
+const source = gitSourceSchema.optional();
+
 export const jobRequestSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("build"),
     workspace,
     options: buildOptionsSchema.extend({ targets: targets.min(1) }),
+    source,
   }),
   z.strictObject({
     kind: z.literal("build-all"),
     workspace,
     options: buildOptionsSchema.default({ engine: "auto" }),
+    source,
   }),
-  z.strictObject({ kind: z.literal("plan"), workspace, options: planOptionsSchema.default({}) }),
+  z.strictObject({
+    kind: z.literal("plan"),
+    workspace,
+    options: planOptionsSchema.default({}),
+    source,
+  }),
   z.strictObject({
     kind: z.literal("detect"),
     workspace,
     options: detectOptionsSchema.default({}),
+    source,
+  }),
+]);
+
+/** POST /jobs/archive's query: the job's fields, its options as one JSON text. */
+export const archiveQuerySchema = z.strictObject({
+  kind: z.enum(JOB_KINDS),
+  workspace: z.string().max(4096).optional(),
+  options: z
+    .string()
+    .max(65_536)
+    .optional()
+    .describe('The job\'s options as a JSON object, e.g. {"targets":["app"]}.'),
+});
+
+/** What a stored job says about its source (the commit built, or the upload's digest). */
+const storedSourceSchema = z.union([
+  z.object({ git: z.string(), ref: z.string(), commit: z.string() }),
+  z.object({
+    archive: z.object({
+      upload: z.string(),
+      format: z.enum(["tar+gzip", "tar"]),
+      bytes: z.number().int(),
+      sha256: z.string(),
+      entries: z.number().int(),
+    }),
   }),
 ]);
 export type JobRequestBody = z.output<typeof jobRequestSchema>;
@@ -83,6 +139,7 @@ export const jobSchema = z.object({
     kind: z.enum(JOB_KINDS),
     workspace: z.string(),
     options: z.record(z.string(), z.unknown()),
+    source: storedSourceSchema.optional(),
   }),
   owner: z.string().describe("Id of the submitting token (never the token), or local."),
   idempotencyKey: z.string().optional(),
