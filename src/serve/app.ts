@@ -11,6 +11,7 @@ import { openApiDocument } from "./openapi.js";
 import { type RateLimit, rateLimit } from "./rate-limit.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { healthRoutes, resolveImageRoute } from "./routes/service.js";
+import type { JobSources } from "./sources/job-sources.js";
 import type { JobStore } from "./store/types.js";
 import type { TokenEntry } from "./tokens.js";
 
@@ -22,6 +23,7 @@ const GUARDED = /^\/(jobs|resolve-image|openapi\.json|mcp)(\/|$)/;
 const METHODS: [RegExp, string][] = [
   [/^\/(health|ready|openapi\.json|resolve-image)$/, "GET"],
   [/^\/jobs$/, "GET, POST"],
+  [/^\/jobs\/archive$/, "POST"],
   [/^\/jobs\/[^/]+$/, "GET, DELETE"],
   [/^\/jobs\/[^/]+\/cancel$/, "POST"],
   [/^\/jobs\/[^/]+\/events$/, "GET"],
@@ -48,6 +50,8 @@ export interface AppDeps {
   rateLimit: RateLimit;
   maxBodyBytes: number;
   log: LogLine;
+  /** Git URLs and uploaded archives as job sources (src/serve/sources). */
+  sources?: JobSources;
   /** The local runner: a job was queued, or one was cancelled. */
   queued?: () => void;
   cancelled?: (id: string) => void;
@@ -119,6 +123,7 @@ export function createApp(deps: AppDeps): ServeApp {
       queued: deps.queued ?? (() => {}),
       cancelled: deps.cancelled ?? (() => {}),
       ...(deps.keepAliveMs ? { keepAliveMs: deps.keepAliveMs } : {}),
+      ...(deps.sources ? { sources: deps.sources } : {}),
     }),
   );
   app.route("/resolve-image", resolveImageRoute(deps.root));
