@@ -27,10 +27,15 @@ RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \
        fi \
     && npm ci --ignore-scripts --no-fund --no-audit \
     && npm_config_nodedir=$prefix npm rebuild better-sqlite3 esbuild
-# The runtime dependencies, pruned before the sources arrive: this layer (the image's largest)
-# changes only with package-lock.json, so a source change rebuilds and pushes only the bundle.
-RUN mkdir -p /opt/deps && cp -a package.json package-lock.json node_modules /opt/deps/ \
-    && cd /opt/deps && npm prune --omit=dev --ignore-scripts --no-fund --no-audit
+# The runtime dependencies: only the bundle's externals (the Dagger SDK, imported when the dagger
+# engine is chosen, and better-sqlite3 with its compiled addon) and what they load; the bundle
+# holds every other package. This layer (the image's largest) changes only with
+# package-lock.json, so a source change rebuilds and pushes only the bundle.
+COPY image/runtime-deps.mjs image/
+RUN dagger='[name="@dagger.io/dagger"]' sqlite='[name=better-sqlite3]' \
+    && npm query ":root > $dagger, :root > $dagger *, :root > $sqlite, \
+         :root > $sqlite > [name=bindings], :root > $sqlite > [name=bindings] *" \
+       | node image/runtime-deps.mjs /opt/deps
 COPY scripts/bundle.mjs scripts/
 COPY src src
 # The CLI runs from its bundle (what bin/hilt.js loads); the type-checked library build (tsc) is
@@ -49,11 +54,29 @@ RUN printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComp
     && cp /tmp/docker/usr/bin/docker /out/bin/docker \
     && cp /tmp/buildx/usr/libexec/docker/cli-plugins/docker-buildx /out/plugins/docker-buildx
 
-FROM ${PARENT_IMAGE}
+# git without Perl: Debian's git package depends on Perl (~47 MB) for a few commands Hilt never
+# runs (send-email, svn, cvs, instaweb); the image takes its binaries and templates only, and
+# installs the libraries they link below. An image built on this one may still apt-get git.
+FROM ${PARENT_IMAGE} AS git
 RUN apt-get update \
+    && cd /tmp && apt-get download git \
+    && dpkg-deb -x git_*.deb /out
+
+FROM ${PARENT_IMAGE}
+# No docs, manuals or translations from these packages, and no apt caches left in the layer (a
+# base built without Debian's docker-clean keeps ~100 MB of them); the dpkg filter is removed
+# afterwards, so an image built on this one installs packages as usual.
+RUN printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
+       'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' \
+       'path-exclude /usr/share/locale/*' >/etc/dpkg/dpkg.cfg.d/hilt-slim \
+    && apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-       bash ca-certificates curl git jq procps tini \
-    && rm -rf /var/lib/apt/lists/*
+       bash ca-certificates curl jq procps tini libcurl3-gnutls libexpat1 libpcre2-8-0 zlib1g \
+    && apt-get clean \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
+       /etc/dpkg/dpkg.cfg.d/hilt-slim
+COPY --from=git /out/usr/lib/git-core /usr/lib/git-core
+COPY --from=git /out/usr/share/git-core /usr/share/git-core
 COPY --from=docker /out/bin/docker /usr/local/bin/docker
 COPY --from=docker /out/plugins/docker-buildx /usr/local/lib/docker/cli-plugins/docker-buildx
 COPY --from=build /opt/deps/node_modules /opt/hilt/node_modules
@@ -62,8 +85,9 @@ COPY bin /opt/hilt/bin
 COPY schema /opt/hilt/schema
 COPY --from=build /src/dist/bundle /opt/hilt/dist/bundle
 COPY --chmod=0755 image/hilt-entrypoint.sh /usr/local/bin/hilt-entrypoint
-RUN ln -s /opt/hilt/bin/hilt.js /usr/local/bin/hilt \
-    && hilt --version && docker --version && docker buildx version
+RUN ln -s /opt/hilt/bin/hilt.js /usr/local/bin/hilt && ln -s ../lib/git-core/git /usr/bin/git \
+    && hilt --version && docker --version && docker buildx version && git --version \
+    && ! ldd /usr/bin/git /usr/lib/git-core/git-remote-http | grep 'not found'
 ENV HILT_PORT=8080 NODE_ENV=production
 WORKDIR /workspace
 EXPOSE 8080
