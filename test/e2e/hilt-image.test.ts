@@ -3,14 +3,17 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findDaggerCli } from "../../src/engine/dagger/locate.js";
+import { engineAnswers } from "../../src/engine/dagger/session.js";
 import { resultSchema } from "../../src/report/result-schema.js";
 import { tempRepo } from "../helpers/cli.js";
 import { type E2EEnv, e2eEnv, hiltRunAsync, REPO_ROOT, registryDigest, uniqueName } from "./env.js";
 
 /**
  * Hilt's own image (catalog image "hilt", image/hilt.Dockerfile), built by Hilt from this
- * repository, then its entrypoint's four modes: interactive, daemon, cli and shell, and a build
- * through the mounted Docker socket.
+ * repository, then its entrypoint's four modes: interactive, daemon, cli and shell, and builds
+ * from inside it: through the mounted Docker socket, on a remote BuildKit (BUILDKIT_HOST), and
+ * on a Dagger engine where one answers.
  */
 
 const env = e2eEnv();
@@ -40,11 +43,67 @@ async function until<T>(probe: () => Promise<T | undefined>, ms: number): Promis
   return undefined;
 }
 
+const DOCKER_SOCKET = "--volume=/var/run/docker.sock:/var/run/docker.sock";
+// test/env/up.sh's BuildKit daemon listens on a unix socket in this folder.
+const BUILDKIT_DIR = "/run/hilt-buildkit";
+const BUILDKIT_HOST = `unix://${BUILDKIT_DIR}/buildkitd.sock`;
+
+// The Dagger case runs where an engine answers through a dagger CLI (as test/e2e/dagger.test.ts
+// decides; CI has none); the CLI is mounted into the image.
+const daggerCli =
+  env && findDaggerCli(process.env) && (await engineAnswers(process.env))
+    ? findDaggerCli(process.env)
+    : undefined;
+if (env && !daggerCli)
+  console.warn("Hilt's image on a Dagger engine NOT RUN: no Dagger engine answers here");
+
 describe.skipIf(!env)("Hilt's own image", () => {
   const e = env as E2EEnv;
   const prefix = process.env.HILT_E2E_BASE_PREFIX ?? `${e.registry}/library`;
   let ref = "";
   const containers: string[] = [];
+
+  /**
+   * `cli build tiny --push` in the image, on the host's network (the registry is 127.0.0.1),
+   * with `dockerArgs` for mounts and environment; its exit status, stderr and parsed result.
+   */
+  function buildInImage(dockerArgs: string[], word: string, engine: "docker" | "dagger") {
+    const workspace = tempRepo({ "catalog.yaml": CATALOG.replace("echo tiny", `echo ${word}`) });
+    const r = run(
+      [
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        ...dockerArgs,
+        "-v",
+        `${workspace}:/workspace`,
+        ref,
+        "cli",
+        "build",
+        "tiny",
+        "--push",
+        `${e.registry}/${uniqueName(`image-${word}`)}`,
+        "--base-image",
+        `debian:bookworm-slim=${e.baseImage}`,
+        "--platform",
+        "linux/amd64",
+        "--engine",
+        engine,
+      ],
+      600_000,
+    );
+    return { ...r, result: resultSchema.parse(JSON.parse(r.stdout)) };
+  }
+
+  /** Built and pushed: the registry holds the digest the result names. */
+  async function expectPushed(build: ReturnType<typeof buildInImage>) {
+    expect(build.result.error ?? null).toBeNull();
+    expect(build.status).toBe(0);
+    const image = build.result.images[0];
+    expect(image?.status).toBe("built");
+    expect(await registryDigest(image?.refs[0] ?? "")).toBe(image?.digest);
+  }
 
   beforeAll(async () => {
     const built = await hiltRunAsync(
@@ -173,78 +232,63 @@ describe.skipIf(!env)("Hilt's own image", () => {
     expect(logs.stdout + logs.stderr).not.toContain(token);
   });
 
-  it("builds on the remote BuildKit BUILDKIT_HOST names (registered as buildx builder hilt-remote)", () => {
-    const workspace = tempRepo({ "catalog.yaml": CATALOG.replace("echo tiny", "echo remote") });
-    const socket = "/run/hilt-buildkit/buildkitd.sock"; // test/env/up.sh's BuildKit daemon
-    const r = run(
+  it("builds on the remote BuildKit BUILDKIT_HOST names (registered as buildx builder hilt-remote)", async () => {
+    const build = buildInImage(
       [
-        "run",
-        "--rm",
-        "--network",
-        "host",
+        DOCKER_SOCKET,
         "-v",
-        "/var/run/docker.sock:/var/run/docker.sock",
-        "-v",
-        `${path.dirname(socket)}:${path.dirname(socket)}`,
+        `${BUILDKIT_DIR}:${BUILDKIT_DIR}`,
         "-e",
-        `BUILDKIT_HOST=unix://${socket}`,
-        "-v",
-        `${workspace}:/workspace`,
-        ref,
-        "cli",
-        "build",
-        "tiny",
-        "--push",
-        `${e.registry}/${uniqueName("remote-buildkit")}`,
-        "--base-image",
-        `debian:bookworm-slim=${e.baseImage}`,
-        "--platform",
-        "linux/amd64",
-        "--engine",
-        "docker",
+        `BUILDKIT_HOST=${BUILDKIT_HOST}`,
       ],
-      600_000,
+      "remote",
+      "docker",
     );
-    const result = resultSchema.parse(JSON.parse(r.stdout));
-    expect(result.ok).toBe(true);
-    expect(result.builder).toBe("hilt-remote");
-    expect(r.stderr).toMatch(/builder: hilt-remote \(remote driver/);
-    expect(result.images[0]?.status).toBe("built");
+    expect(build.result.builder).toBe("hilt-remote");
+    expect(build.stderr).toMatch(/builder: hilt-remote \(remote driver/);
+    await expectPushed(build);
   });
 
-  it("builds through the mounted Docker socket", () => {
-    const workspace = tempRepo({ "catalog.yaml": CATALOG });
-    const push = `${e.registry}/${uniqueName("from-image")}`;
-    const r = run(
-      [
-        "run",
-        "--rm",
-        "--network",
-        "host",
-        "-v",
-        "/var/run/docker.sock:/var/run/docker.sock",
-        "-v",
-        `${workspace}:/workspace`,
-        ref,
-        "cli",
-        "build",
-        "tiny",
-        "--push",
-        push,
-        "--base-image",
-        `debian:bookworm-slim=${e.baseImage}`,
-        "--platform",
-        "linux/amd64",
-        "--engine",
-        "docker",
-      ],
-      600_000,
+  // Without a Docker daemon the builder is still registered, but the docker backend's preflight
+  // asks a daemon for its version first (src/engine/docker/backend.ts): refused, as JSON. When
+  // the backend builds on a remote builder without a daemon, this case becomes expectPushed.
+  it("remote BuildKit with no Docker daemon: refused by the docker backend's preflight", () => {
+    const build = buildInImage(
+      ["-v", `${BUILDKIT_DIR}:${BUILDKIT_DIR}`, "-e", `BUILDKIT_HOST=${BUILDKIT_HOST}`],
+      "no-daemon",
+      "docker",
     );
-    const result = resultSchema.parse(JSON.parse(r.stdout));
-    expect(result.ok).toBe(true);
-    expect(r.status).toBe(0);
-    const tiny = result.images[0];
-    expect(tiny?.status).toBe("built");
-    return registryDigest(tiny?.refs[0] ?? "").then((digest) => expect(digest).toBe(tiny?.digest));
+    expect(build.status).toBe(4);
+    expect(build.result.ok).toBe(false);
+    expect(build.result.error?.code).toBe("ENGINE_UNAVAILABLE");
+    expect(build.result.error?.message).toMatch(/Docker daemon/);
   });
+
+  it("builds through the mounted Docker socket", async () => {
+    await expectPushed(buildInImage([DOCKER_SOCKET], "socket", "docker"));
+  });
+
+  // The image carries no dagger CLI (none is packaged where the image is built): the test's own
+  // is mounted, and the engine is the one _EXPERIMENTAL_DAGGER_RUNNER_HOST names (the Docker
+  // socket serves a docker-container:// address).
+  it.skipIf(!daggerCli)(
+    daggerCli
+      ? "builds on the Dagger engine _EXPERIMENTAL_DAGGER_RUNNER_HOST names, with a mounted dagger CLI"
+      : "builds on a Dagger engine NOT RUN: no Dagger engine answers here (no dagger CLI with a reachable engine)",
+    async () => {
+      const runner = process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST;
+      const build = buildInImage(
+        [
+          DOCKER_SOCKET,
+          "-v",
+          `${daggerCli}:/usr/local/bin/dagger:ro`,
+          ...(runner ? ["-e", `_EXPERIMENTAL_DAGGER_RUNNER_HOST=${runner}`] : []),
+        ],
+        "dagger",
+        "dagger",
+      );
+      expect(build.result.engine).toBe("dagger");
+      await expectPushed(build);
+    },
+  );
 });
