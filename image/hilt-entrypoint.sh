@@ -9,7 +9,9 @@
 # Builds go through a mounted Docker socket (/var/run/docker.sock) or a remote Docker
 # (DOCKER_HOST), optionally on a remote BuildKit (BUILDKIT_HOST=tcp://host:1234, registered as
 # the buildx builder "hilt-remote"; Hilt's docker engine still asks a Docker daemon first), or
-# on a remote Dagger engine (_EXPERIMENTAL_DAGGER_RUNNER_HOST, read by the Dagger SDK).
+# on a Dagger engine with --engine dagger: a session from an outer `dagger run`
+# (DAGGER_SESSION_PORT/TOKEN, with --network host), or a mounted dagger CLI (on PATH or
+# HILT_DAGGER_BIN) that reaches the engine _EXPERIMENTAL_DAGGER_RUNNER_HOST names.
 set -euo pipefail
 
 PORT=${HILT_PORT:-8080}
@@ -95,7 +97,7 @@ shell)
   exec bash -i
   ;;
 -h | --help | help)
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
   ;;
 *)
   fail 2 "unknown mode '$mode': interactive, daemon, cli ARGS..., shell"
