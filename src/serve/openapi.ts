@@ -46,11 +46,55 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: "No such job.",
   409: "The Idempotency-Key was used for a different request.",
   413: "The request body is too large.",
-  422: "The workspace's catalog or pipeline is invalid.",
+  422: "The workspace's catalog or pipeline is invalid, or the git repository named cannot be read (GIT_FETCH_FAILED, GIT_TIMEOUT).",
   429: "Too many requests from this token: see Retry-After.",
   431: "The request's headers or URL are too large (Node's limit).",
   503: "The job queue cannot be reached.",
 };
+
+const idempotencyKey = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  description: "A retried submit with the same key returns the first job (200).",
+  schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,200}$" },
+};
+
+const binary = { type: "string", contentMediaType: "application/octet-stream" };
+
+/** JSON-RPC 2.0 as MCP's Streamable HTTP transport speaks it (its own error bodies too). */
+const JSON_RPC = {
+  JsonRpcMessage: {
+    type: "object",
+    description: "One JSON-RPC 2.0 request, notification or response (MCP).",
+    required: ["jsonrpc"],
+    properties: {
+      jsonrpc: { const: "2.0" },
+      id: { oneOf: [{ type: "string" }, { type: "integer" }] },
+      method: { type: "string", examples: ["initialize", "tools/list", "tools/call"] },
+      params: { type: "object" },
+    },
+  },
+  JsonRpcError: {
+    type: "object",
+    description: "The MCP transport's own error answer.",
+    required: ["jsonrpc", "error"],
+    properties: {
+      jsonrpc: { const: "2.0" },
+      error: {
+        type: "object",
+        required: ["code", "message"],
+        properties: { code: { type: "integer" }, message: { type: "string" }, data: {} },
+      },
+      id: {},
+    },
+  },
+};
+
+const rpc = (description: string) => ({
+  description,
+  content: { "application/json": { schema: ref("JsonRpcError") } },
+});
 
 const jobId = {
   name: "id",
@@ -73,6 +117,7 @@ export function openApiDocument(version: string): Json {
       "output",
     ),
     ...components({ JobRequest: jobRequestSchema }, "input"),
+    ...JSON_RPC,
   };
   const read = failures(401, 403, 429);
   const cancel = {
@@ -91,7 +136,7 @@ export function openApiDocument(version: string): Json {
       title: "Hilt build service",
       version,
       description:
-        "Submit Hilt jobs (build, build-all, plan, detect) on folders of the server's workspace, follow their events, read their result JSON. Bearer tokens with read or build scope. Serve it behind a TLS-terminating reverse proxy.",
+        "Submit Hilt jobs (build, build-all, plan, detect) on folders of the server's workspace, on a git repository (cloned into the job's own folder) or on an uploaded archive, follow their events, read their result JSON; MCP at /mcp. Bearer tokens with read or build scope. Serve it behind a TLS-terminating reverse proxy.",
     },
     components: {
       schemas,
@@ -116,15 +161,7 @@ export function openApiDocument(version: string): Json {
       "/jobs": {
         post: {
           summary: "Submit a job. It is on disk before the answer.",
-          parameters: [
-            {
-              name: "Idempotency-Key",
-              in: "header",
-              required: false,
-              description: "A retried submit with the same key returns the first job (200).",
-              schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,200}$" },
-            },
-          ],
+          parameters: [idempotencyKey],
           requestBody: {
             required: true,
             content: { "application/json": { schema: ref("JobRequest") } },
@@ -132,7 +169,7 @@ export function openApiDocument(version: string): Json {
           responses: {
             "202": json("Job", "Accepted: the job is queued."),
             "200": json("Job", "The job an earlier submit with this Idempotency-Key created."),
-            ...failures(400, 401, 403, 409, 413, 429),
+            ...failures(400, 401, 403, 409, 413, 422, 429),
           },
         },
         get: {
@@ -152,6 +189,47 @@ export function openApiDocument(version: string): Json {
             "200": json("JobPage", "A page of jobs."),
             ...failures(400, 431),
             ...read,
+          },
+        },
+      },
+      "/jobs/archive": {
+        post: {
+          summary:
+            "Submit a job whose source is the uploaded archive (the body: .tar.gz or .tar, at most the server's --max-body). It is unpacked into the job's own folder before the answer; symbolic and hard links, devices, FIFOs, setuid/setgid bits, .git folders, absolute and .. paths are refused (ARCHIVE_ENTRY_REFUSED), as are more than --source-max-bytes unpacked (SOURCE_TOO_LARGE, 413) or --archive-max-entries entries (413). The format is read from the bytes, not the Content-Type.",
+          parameters: [
+            {
+              name: "kind",
+              in: "query",
+              required: true,
+              schema: { type: "string", enum: [...JOB_KINDS] },
+            },
+            {
+              name: "workspace",
+              in: "query",
+              description: "Folder inside the archive (default: its top).",
+              schema: { type: "string", maxLength: 4096 },
+            },
+            {
+              name: "options",
+              in: "query",
+              description:
+                'The job\'s options as JSON, as in JobRequest (e.g. {"targets":["app"]} for build).',
+              schema: { type: "string", maxLength: 65536 },
+            },
+            idempotencyKey,
+          ],
+          requestBody: {
+            required: true,
+            content: {
+              "application/gzip": { schema: binary },
+              "application/x-tar": { schema: binary },
+              "application/octet-stream": { schema: binary },
+            },
+          },
+          responses: {
+            "202": json("Job", "Accepted: unpacked, and the job is queued."),
+            "200": json("Job", "The job an earlier submit with this Idempotency-Key created."),
+            ...failures(400, 401, 403, 409, 413, 429),
           },
         },
       },
@@ -222,6 +300,45 @@ export function openApiDocument(version: string): Json {
           responses: {
             "200": json("Resolution", "The image and the rule that chose it."),
             ...failures(400, 422, 431),
+            ...read,
+          },
+        },
+      },
+      "/mcp": {
+        post: {
+          summary:
+            "MCP over Streamable HTTP, stateless: one JSON-RPC message (or a batch) per POST, the tools of `hilt mcp` confined to the server's workspace; needs the build scope. The request must accept both application/json and text/event-stream (otherwise 406) and be application/json (otherwise 415). GET and DELETE are 405: there is no session.",
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: {
+                  oneOf: [
+                    ref("JsonRpcMessage"),
+                    { type: "array", items: ref("JsonRpcMessage"), maxItems: 100 },
+                  ],
+                },
+              },
+            },
+          },
+          responses: {
+            "200": {
+              description: "The JSON-RPC answer, as JSON or as an SSE stream (tool progress).",
+              content: {
+                "application/json": { schema: {} },
+                "text/event-stream": { schema: { type: "string" } },
+              },
+            },
+            "202": { description: "A notification or response was accepted (no body)." },
+            "400": rpc("Not a JSON-RPC message (parse error, invalid request)."),
+            "406": rpc("The Accept header lacks application/json or text/event-stream."),
+            "413": {
+              description: "The request body is too large.",
+              content: {
+                "application/json": { schema: { anyOf: [ref("Error"), ref("JsonRpcError")] } },
+              },
+            },
+            "415": rpc("The Content-Type is not application/json."),
             ...read,
           },
         },

@@ -1,4 +1,4 @@
-import { mkdirSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/serve/app.js";
@@ -6,8 +6,10 @@ import { JobSignals } from "../../src/serve/events-bus.js";
 import { MemoryStore } from "../../src/serve/memory-store.js";
 import { openApiDocument } from "../../src/serve/openapi.js";
 import { tokenBuckets } from "../../src/serve/rate-limit.js";
+import { JobSources } from "../../src/serve/sources/job-sources.js";
 import { matchToken, parseTokens } from "../../src/serve/tokens.js";
 import { tempRepo } from "../helpers/cli.js";
+import { tgzOf } from "../helpers/tar-builder.js";
 
 const BUILD = "build-token-0123456789";
 // biome-ignore lint/suspicious/noExplicitAny: API documents, checked field by field
@@ -15,9 +17,24 @@ type JsonResponse = Omit<Response, "json"> & { json(): Promise<any> };
 const READ = "read-token-0123456789";
 
 function setup(
-  options: { tokens?: boolean; burst?: number; maxBody?: number; keepAliveMs?: number } = {},
+  options: {
+    tokens?: boolean;
+    burst?: number;
+    maxBody?: number;
+    keepAliveMs?: number;
+    sources?: boolean;
+  } = {},
 ) {
   const root = tempRepo({ "repo/catalog.yaml": "schemaVersion: 1\nimages: {}\n" });
+  const sources = options.sources
+    ? new JobSources({
+        dir: tempRepo({}),
+        timeoutMs: 5000,
+        maxBytes: 100_000,
+        maxEntries: 50,
+        insecureHosts: [],
+      })
+    : undefined;
   const store = new MemoryStore();
   const logs: Record<string, unknown>[] = [];
   const queued: string[] = [];
@@ -35,6 +52,7 @@ function setup(
     queued: () => queued.push("wake"),
     cancelled: (id) => cancelled.push(id),
     ...(options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {}),
+    ...(sources ? { sources } : {}),
   });
   const call = (
     method: string,
@@ -52,7 +70,7 @@ function setup(
         ? { body: typeof init.body === "string" ? init.body : JSON.stringify(init.body) }
         : {}),
     }) as unknown as Promise<JsonResponse>;
-  return { app, store, root, logs, queued, cancelled, call };
+  return { app, store, root, logs, queued, cancelled, call, sources };
 }
 
 describe("hilt serve: authentication and scopes", () => {
@@ -307,6 +325,8 @@ describe("hilt serve: OpenAPI", () => {
         "/jobs/{id}",
         "/jobs/{id}/cancel",
         "/jobs/{id}/events",
+        "/jobs/archive",
+        "/mcp",
         "/resolve-image",
         "/openapi.json",
       ].sort(),
@@ -322,5 +342,159 @@ describe("hilt serve: OpenAPI", () => {
     const { call } = setup();
     const response = await call("GET", "/openapi.json", { token: READ });
     expect((await response.json()).openapi).toBe("3.1.0");
+  });
+});
+
+describe("hilt serve: git and archive sources", () => {
+  const CATALOG = "schemaVersion: 1\nimages: {}\n";
+  const upload = (
+    app: ReturnType<typeof setup>["app"],
+    body: Buffer,
+    query = "kind=plan",
+    headers: Record<string, string> = {},
+  ) =>
+    app.request(`/jobs/archive?${query}`, {
+      method: "POST",
+      body: new Uint8Array(body),
+      headers: {
+        Authorization: `Bearer ${BUILD}`,
+        "Content-Type": "application/gzip",
+        ...headers,
+      },
+    }) as unknown as Promise<JsonResponse>;
+  const uploads = (dir: string) => readdirSync(dir).filter((n) => n.startsWith("upload-"));
+
+  it("refuses git URLs the policy refuses, before any network, and stores nothing", async () => {
+    const { call, store } = setup({ sources: true });
+    for (const [git, code] of [
+      ["file:///etc", "GIT_URL_REFUSED"],
+      ["ext::sh -c id", "GIT_URL_REFUSED"],
+      ["https://user:hunter2@example.com/r.git", "GIT_URL_REFUSED"],
+      ["http://example.com/r.git", "GIT_URL_REFUSED"],
+    ]) {
+      const response = await call("POST", "/jobs", {
+        token: BUILD,
+        body: { kind: "plan", source: { git } },
+      });
+      expect(response.status).toBe(400);
+      const text = await response.text();
+      expect(JSON.parse(text).error.code).toBe(code);
+      expect(text).not.toContain("hunter2");
+    }
+    const bad = await call("POST", "/jobs", {
+      token: BUILD,
+      body: { kind: "plan", source: { git: "https://example.com/r.git", ref: "--upload-pack=x" } },
+    });
+    expect((await bad.json()).error.code).toBe("GIT_REF_INVALID");
+    const outside = await call("POST", "/jobs", {
+      token: BUILD,
+      body: { kind: "plan", workspace: "../..", source: { git: "https://example.com/r.git" } },
+    });
+    expect((await outside.json()).error.code).toBe("PATH_OUTSIDE_ROOT");
+    expect((await store.list({ limit: 10 })).jobs).toEqual([]);
+  });
+
+  it("refuses a source on a server without sources", async () => {
+    const { call } = setup();
+    const response = await call("POST", "/jobs", {
+      token: BUILD,
+      body: { kind: "plan", source: { git: "https://example.com/r.git" } },
+    });
+    expect(response.status).toBe(400);
+    expect((await response.json()).error.code).toBe("INVALID_REQUEST");
+  });
+
+  it("unpacks an upload before the 202 and removes it when the queued job is cancelled", async () => {
+    const { app, call, sources, queued } = setup({ sources: true, maxBody: 100_000 });
+    const body = tgzOf([
+      { name: "app/", type: "5" },
+      { name: "app/catalog.yaml", body: CATALOG },
+    ]);
+    const response = await upload(app, body, "kind=plan&workspace=app");
+    expect(response.status).toBe(202);
+    const job = await response.json();
+    expect(job.request.workspace).toBe("app");
+    expect(job.request.source.archive).toMatchObject({ format: "tar+gzip", bytes: body.length });
+    expect(job.request.source.archive.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(queued).toEqual(["wake"]);
+    const dir = sources?.dir ?? "";
+    const [folder] = uploads(dir);
+    expect(readFileSync(path.join(dir, folder ?? "", "app", "catalog.yaml"), "utf8")).toBe(CATALOG);
+    expect((await call("POST", `/jobs/${job.id}/cancel`, { token: BUILD })).status).toBe(202);
+    expect(uploads(dir)).toEqual([]);
+  });
+
+  it("a retried upload with the same key is the first job; other bytes under it are 409", async () => {
+    const { app, sources } = setup({ sources: true, maxBody: 100_000 });
+    const body = tgzOf([{ name: "catalog.yaml", body: CATALOG }]);
+    const key = { "Idempotency-Key": "upload-1" };
+    const first = await (await upload(app, body, "kind=plan", key)).json();
+    const again = await upload(app, body, "kind=plan", key);
+    expect(again.status).toBe(200);
+    expect((await again.json()).id).toBe(first.id);
+    const other = await upload(app, tgzOf([{ name: "x", body: "y" }]), "kind=plan", key);
+    expect(other.status).toBe(409);
+    expect(uploads(sources?.dir ?? "")).toHaveLength(1);
+  });
+
+  it("refuses hostile or broken uploads with a code and keeps nothing", async () => {
+    const { app, sources } = setup({ sources: true, maxBody: 100_000 });
+    const cases: [Buffer, string, number][] = [
+      [tgzOf([{ name: "l", type: "2", linkname: "/etc" }]), "ARCHIVE_ENTRY_REFUSED", 400],
+      [tgzOf([{ name: "../x", body: "y" }]), "ARCHIVE_ENTRY_REFUSED", 400],
+      [Buffer.from("not an archive"), "ARCHIVE_INVALID", 400],
+      [tgzOf([{ name: "big", body: "x".repeat(200_000) }]), "SOURCE_TOO_LARGE", 413],
+    ];
+    for (const [body, code, status] of cases) {
+      const response = await upload(app, body);
+      expect(response.status).toBe(status);
+      expect((await response.json()).error.code).toBe(code);
+    }
+    expect(uploads(sources?.dir ?? "")).toEqual([]);
+  });
+
+  it("checks the query: kind required, options JSON, paths inside the archive", async () => {
+    const { app } = setup({ sources: true, maxBody: 100_000 });
+    const body = tgzOf([{ name: "catalog.yaml", body: CATALOG }]);
+    for (const query of [
+      "",
+      "kind=deploy",
+      "kind=plan&options=%7Bnot",
+      "kind=plan&workspace=../x",
+    ]) {
+      const response = await upload(app, body, query);
+      expect(response.status).toBe(400);
+      expect((await response.json()).error.code).toMatch(/^(INVALID_REQUEST|PATH_OUTSIDE_ROOT)$/);
+    }
+  });
+
+  it("answers other methods on /jobs/archive and /mcp with 405 and Allow: POST", async () => {
+    const { call } = setup({ sources: true });
+    for (const [method, url] of [
+      ["GET", "/jobs/archive"],
+      ["PUT", "/jobs/archive"],
+      ["GET", "/mcp"],
+      ["DELETE", "/mcp"],
+    ] as const) {
+      const response = await call(method, url, { token: BUILD });
+      expect(response.status).toBe(405);
+      expect(response.headers.get("allow")).toBe("POST");
+    }
+  });
+
+  it("sweeps the folders no queued or running job needs", async () => {
+    const { app, store, sources } = setup({ sources: true, maxBody: 100_000 });
+    const body = tgzOf([{ name: "catalog.yaml", body: CATALOG }]);
+    const kept = await (await upload(app, body)).json();
+    const done = await (await upload(app, body, "kind=detect")).json();
+    await store.finish(done.id, { status: "failed" });
+    const dir = sources?.dir ?? "";
+    mkdirSync(path.join(dir, "git-gone"));
+    // A fresh upload may belong to a submit still under way: kept within the grace period.
+    expect(await sources?.sweep(store)).toBe(1);
+    expect(existsSync(path.join(dir, "git-gone"))).toBe(false);
+    expect(uploads(dir)).toHaveLength(2);
+    expect(await sources?.sweep(store, 0)).toBe(1);
+    expect(uploads(dir)).toEqual([`upload-${kept.request.source.archive.upload}`]);
   });
 });

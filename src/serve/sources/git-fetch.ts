@@ -22,7 +22,7 @@ export interface GitSettings {
 
 const MAX_STDERR = 1024 * 1024;
 /** ls-remote answers the submit request: it gets this long at most. */
-export const RESOLVE_TIMEOUT_MS = 30_000;
+export const RESOLVE_TIMEOUT_MS = 15_000;
 
 export function gitEnv(home: string): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {};

@@ -64,18 +64,17 @@ export function checkGitUrl(raw: string, policy: GitUrlPolicy): GitUrl {
     );
   if (url.search || url.hash || raw.includes("?") || raw.includes("#"))
     throw refused(raw, "a query or fragment is not part of a git URL");
+  if (scheme !== "https" && scheme !== "http" && scheme !== "git")
+    throw refused(raw, `the ${scheme}:// scheme is not allowed (file, ssh and others are refused)`);
   if (!host || host.startsWith("-") || host.startsWith("."))
     throw refused(raw, "it has no valid host name");
-  if (scheme === "https") return { url: url.href, scheme };
-  if (scheme === "http" || scheme === "git") {
-    if (policy.insecureHosts.includes(host)) return { url: url.href, scheme };
+  if (scheme !== "https" && !policy.insecureHosts.includes(host))
     throw refused(
       raw,
       `${scheme}:// is not encrypted`,
       `use https://, or start the server with --git-allow-insecure-host ${host}`,
     );
-  }
-  throw refused(raw, `the ${scheme}:// scheme is not allowed (file, ssh and others are refused)`);
+  return { url: url.href, scheme };
 }
 
 /** A full commit id (SHA-1 or SHA-256 object names). */

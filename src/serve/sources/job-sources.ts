@@ -51,9 +51,9 @@ export function sourceOf(request: JobRequest): JobSource | undefined {
 /** Newer than this, an upload folder may belong to a submit still under way. */
 const UPLOAD_GRACE_MS = 10 * 60_000;
 
-function young(dir: string): boolean {
+function young(dir: string, graceMs: number): boolean {
   try {
-    return Date.now() - statSync(dir).mtimeMs < UPLOAD_GRACE_MS;
+    return Date.now() - statSync(dir).mtimeMs < graceMs;
   } catch {
     return false;
   }
@@ -174,7 +174,7 @@ export class JobSources {
    * Start-up, before serving: removes the folders no queued or running job needs (jobs that
    * ended while the server was down, uploads whose submit never finished). Returns how many.
    */
-  async sweep(store: JobStore): Promise<number> {
+  async sweep(store: JobStore, graceMs = UPLOAD_GRACE_MS): Promise<number> {
     const keep = new Set<string>();
     for (const status of ["queued", "running"] as const) {
       let cursor: string | undefined;
@@ -194,7 +194,7 @@ export class JobSources {
       if (name === "home" || keep.has(name)) continue;
       if (!/^(upload|git)-/.test(name)) continue;
       // An upload whose submit is still under way (here or in an instance sharing the folder).
-      if (name.startsWith("upload-") && young(path.join(this.dir, name))) continue;
+      if (name.startsWith("upload-") && young(path.join(this.dir, name), graceMs)) continue;
       this.removeQuietly(path.join(this.dir, name));
       removed++;
     }
