@@ -126,6 +126,9 @@ describe.skipIf(!env)("Hilt's own image", () => {
     if (!result.ok) throw new Error(`the hilt image did not build:\n${built.stdout}`);
     const image = result.images.find((i) => i.name === "hilt");
     expect(image?.status).toMatch(/^(built|cached)$/);
+    // The catalog's maxSize for the image held (a regrowth past it fails the build).
+    expect(image?.size?.budget?.maxSize).toBe(180_000_000);
+    expect(image?.size?.budget?.exceeded).toBe(false);
     ref = image?.refs[0] ?? "";
     expect(await registryDigest(ref)).toBe(image?.digest);
     expect(run(["pull", "-q", ref]).status).toBe(0);
