@@ -207,14 +207,14 @@ export function openApiDocument(version: string): Json {
               name: "workspace",
               in: "query",
               description: "Folder inside the archive (default: its top).",
-              schema: { type: "string", maxLength: 4096 },
+              schema: { type: "string", maxLength: 256 },
             },
             {
               name: "options",
               in: "query",
               description:
                 'The job\'s options as JSON, as in JobRequest (e.g. {"targets":["app"]} for build).',
-              schema: { type: "string", maxLength: 65536 },
+              schema: { type: "string", maxLength: 1024 },
             },
             idempotencyKey,
           ],
@@ -229,7 +229,7 @@ export function openApiDocument(version: string): Json {
           responses: {
             "202": json("Job", "Accepted: unpacked, and the job is queued."),
             "200": json("Job", "The job an earlier submit with this Idempotency-Key created."),
-            ...failures(400, 401, 403, 409, 413, 429),
+            ...failures(400, 401, 403, 409, 413, 429, 431),
           },
         },
       },

@@ -100,10 +100,11 @@ export const jobRequestSchema = z.discriminatedUnion("kind", [
 /** POST /jobs/archive's query: the job's fields, its options as one JSON text. */
 export const archiveQuerySchema = z.strictObject({
   kind: z.enum(JOB_KINDS),
-  workspace: z.string().max(4096).optional(),
+  // Short enough that the URL, percent-encoded, stays under Node's 16 KiB header limit.
+  workspace: z.string().max(256).optional(),
   options: z
     .string()
-    .max(65_536)
+    .max(1024)
     .optional()
     .describe('The job\'s options as a JSON object, e.g. {"targets":["app"]}.'),
 });

@@ -22,6 +22,7 @@ token=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 HILT_SERVE_TOKENS="$token" node --import tsx test/helpers/cli-entry.ts serve --port "$port" \
   --workspace "$work/ws" --queue "sqlite:$work/jobs.db" --concurrency 1 --rate-limit 100000 \
+  --sources-dir "$work/sources" \
   2>"$work/server.log" &
 server=$!
 cleanup() {

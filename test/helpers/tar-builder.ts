@@ -44,6 +44,19 @@ function header(entry: TarEntry, size: number): Buffer {
   return h;
 }
 
+/** A pax extended header ("x") setting the next entry's path: a name no 100-byte field limits. */
+export function paxPath(name: string): TarEntry {
+  const record = (length: number) => `${length} path=${name}\n`;
+  let length = record(0).length;
+  while (record(length).length !== length) length = record(length).length;
+  return { name: "PaxHeader", type: "x", body: record(length) };
+}
+
+/** A GNU long-name entry ("L") naming the next entry. */
+export function gnuLongName(name: string): TarEntry {
+  return { name: "././@LongLink", type: "L", body: `${name}\0` };
+}
+
 export function tarOf(entries: TarEntry[], options: { end?: boolean } = {}): Buffer {
   const parts: Buffer[] = [];
   for (const entry of entries) {
