@@ -1,27 +1,45 @@
 // Load check of `hilt serve`: while real builds run one after another, 200 SSE followers follow
 // each build's events and status reads (GET /jobs/:id) arrive at 50 per second. Prints the
-// status reads' latency (p50, p99, max) as this client saw it and as the server's access log
-// timed it (handler time, without queueing), errors, dropped events (events a follower missed
-// or got out of order, against a fresh read of the job's whole stream after it ended), and the
-// server's RSS at the start, the end and its peak (sampled every 5 s).
+// status reads' latency (p50, p99, max) as a client in its own thread saw it (a worker, so the
+// followers' parsing does not delay it) and as the server's access log timed it (handler time,
+// without queueing), errors, dropped events (events a follower missed or got out of order,
+// against the job's events as the SQLite queue holds them, read from the file), and the server's
+// RSS and heap after a forced GC every 10 s (samples, and the slope after the first minute), with
+// its event loop's delay.
 // Runs: node --import tsx bench/serve.ts [--seconds 300] [--followers 200] [--rate 50]
+//   [--from bundle|sources]: the server (and so each job's CLI child) from a fresh bundle of the
+//   sources (default, as an installed hilt runs) or from the sources under tsx.
 // Needs Docker (the builds are real); with the e2e environment (source /tmp/e2e-env.sh) it
 // pushes to HILT_E2E_REGISTRY and maps debian:bookworm-slim to HILT_E2E_BASE_IMAGE.
-// The server runs from the sources (tsx), with a rate limit high enough for this one token.
-import { type ChildProcess, spawn } from "node:child_process";
+// The server gets a rate limit high enough for this one token.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import Database from "better-sqlite3";
 
 const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "300" },
     followers: { type: "string", default: "200" },
     rate: { type: "string", default: "50" },
+    from: { type: "string", default: "bundle" },
   },
 });
+if (values.from !== "bundle" && values.from !== "sources")
+  throw new Error("--from must be bundle or sources");
 const seconds = Number(values.seconds);
 const followers = Number(values.followers);
 const rate = Number(values.rate);
@@ -59,13 +77,36 @@ function writeCatalog(nonce: string): void {
   );
 }
 
+/** The sources bundled into a temporary package (as bench/startup.ts --fresh): its bin. */
+function freshBundle(): string {
+  const dir = path.join(workspace, ".hilt-package");
+  mkdirSync(dir, { recursive: true });
+  cpSync(path.join(root, "package.json"), path.join(dir, "package.json"));
+  cpSync(path.join(root, "bin"), path.join(dir, "bin"), { recursive: true });
+  symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
+  const built = spawnSync(process.execPath, [path.join(root, "scripts/bundle.mjs")], {
+    env: { ...process.env, HILT_BUNDLE_DIR: path.join(dir, "dist/bundle") },
+    encoding: "utf8",
+  });
+  if (built.status !== 0) throw new Error(`bundling failed: ${built.stderr}`);
+  return path.join(dir, "bin/hilt.js");
+}
+
 function startServer(): Promise<{ child: ChildProcess; url: string }> {
+  const entry =
+    values.from === "bundle"
+      ? [freshBundle()]
+      : ["--import", import.meta.resolve("tsx"), path.join(root, "test/helpers/cli-entry.ts")];
   const child = spawn(
     process.execPath,
     [
+      "--expose-gc",
+      ...(process.env.BENCH_CPU_PROF
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+        : []),
       "--import",
-      import.meta.resolve("tsx"),
-      path.join(root, "test/helpers/cli-entry.ts"),
+      path.join(root, "bench/serve-probe.mjs"),
+      ...entry,
       "serve",
       "--port",
       "0",
@@ -79,33 +120,49 @@ function startServer(): Promise<{ child: ChildProcess; url: string }> {
     {
       cwd: root,
       env: { ...process.env, HILT_SERVE_TOKENS: token },
-      stdio: ["ignore", "ignore", "pipe"],
+      stdio: ["ignore", "ignore", openSync(logFile, "w")],
     },
   );
-  let pending = "";
-  let head = "";
   return new Promise((resolve, reject) => {
-    child.stderr?.on("data", (chunk) => {
-      if (head.length < 20_000) head += chunk;
-      const lines = (pending + chunk).split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) {
-        const listening = /"msg":"listening","url":"(http:\/\/[^"]+)"/.exec(line);
-        if (listening?.[1]) resolve({ child, url: listening[1] });
-        // The server's own time for a status read (its access log): no queueing, no client.
-        if (line.includes('"msg":"request"') && line.includes('"method":"GET"')) {
-          const entry = JSON.parse(line) as { path: string; ms: number };
-          if (/^\/jobs\/[^/]+$/.test(entry.path)) stats.serverReads.push(entry.ms);
-        }
-      }
+    const poll = setInterval(() => {
+      const listening = /"msg":"listening","url":"(http:\/\/[^"]+)"/.exec(serverLog());
+      if (!listening?.[1]) return;
+      clearInterval(poll);
+      resolve({ child, url: listening[1] });
+    }, 100);
+    child.once("exit", (code) => {
+      clearInterval(poll);
+      reject(new Error(`hilt serve exited (${code}):\n${serverLog().slice(0, 20_000)}`));
     });
-    child.once("exit", (code) => reject(new Error(`hilt serve exited (${code}):\n${head}`)));
   });
 }
 
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
+/**
+ * The server's stderr goes to a file, read when needed: a pipe to this busy process would block
+ * the server's log writes (stderr pipes are synchronous) whenever this side is slow to drain it.
+ */
+const logFile = path.join(workspace, ".serve.log");
+const serverLog = (): string => readFileSync(logFile, "utf8");
+
+/** The server's probe lines so far, and the handler times of its status reads (access log). */
+function readServerLog(): { probes: Probe[]; serverReads: number[] } {
+  const probes: Probe[] = [];
+  const serverReads: number[] = [];
+  for (const line of serverLog().split("\n")) {
+    if (line.startsWith('{"msg":"probe"')) probes.push(JSON.parse(line) as Probe);
+    // The server's own time for a status read: no queueing, no client.
+    if (line.includes('"msg":"request"') && line.includes('"method":"GET"')) {
+      const entry = JSON.parse(line) as { path: string; ms: number };
+      if (/^\/jobs\/[^/]+$/.test(entry.path)) serverReads.push(entry.ms);
+    }
+  }
+  return { probes, serverReads };
+}
+
+interface Probe {
+  rssMb: number;
+  heapMb: number;
+  loopDelayMs: { p99: number; max: number };
 }
 
 const auth = { Authorization: `Bearer ${token}` };
@@ -136,12 +193,47 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
+/** Least-squares slope of y over x. */
+function slope(points: [number, number][]): number {
+  const n = points.length;
+  if (n < 2) return Number.NaN;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const num = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  const den = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return num / den;
+}
+
+/**
+ * The status reads, in a thread of their own: 50 per second on a fixed schedule (not waiting for
+ * answers), each timed from its send to its whole body.
+ */
+const READER = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { url, auth, rate } = workerData;
+let job;
+const reads = [], slowest = {}; let errors = 0; const started = Date.now();
+const timer = setInterval(() => {
+  if (!job) return;
+  const start = performance.now();
+  fetch(url + "/jobs/" + job, { headers: auth })
+    .then(async (r) => {
+      await r.arrayBuffer();
+      if (!r.ok) return errors++;
+      const ms = performance.now() - start;
+      reads.push(ms);
+      const second = Math.floor((Date.now() - started) / 1000);
+      slowest[second] = Math.max(slowest[second] ?? 0, ms);
+    })
+    .catch(() => errors++);
+}, 1000 / rate);
+parentPort.on("message", (m) => {
+  if (m.job) job = m.job;
+  if (m.stop) { clearInterval(timer); setTimeout(() => parentPort.postMessage({ reads, slowest, errors }), 1000); }
+});
+`;
+
 const stats = {
-  reads: [] as number[],
-  /** Slowest status read per second of the run, to see when latency spikes happen. */
-  slowest: new Map<number, number>(),
-  serverReads: [] as number[],
-  readErrors: 0,
   followerErrors: 0,
   dropped: 0,
   eventsDelivered: 0,
@@ -152,33 +244,12 @@ const stats = {
 async function main(): Promise<void> {
   writeCatalog("warm-up");
   const { child, url } = await startServer();
-  const pid = child.pid ?? 0;
+  const db = new Database(path.join(workspace, ".queue.db"), { readonly: true });
+  const storedSeqs = db.prepare("SELECT seq FROM events WHERE job_id = ? ORDER BY seq");
   const startedAt = Date.now();
   const stopAt = startedAt + seconds * 1000;
-  const rss = { start: rssMb(pid), end: 0, peak: 0 };
-  rss.peak = rss.start;
-  const rssTimer = setInterval(() => {
-    rss.peak = Math.max(rss.peak, rssMb(pid));
-  }, 5000);
-  let currentJob: string | undefined;
-
-  // 50 status reads per second, on a fixed schedule (not waiting for answers).
-  const readTimer = setInterval(() => {
-    if (!currentJob) return;
-    const start = performance.now();
-    fetch(`${url}/jobs/${currentJob}`, { headers: auth })
-      .then(async (r) => {
-        await r.arrayBuffer();
-        if (!r.ok) stats.readErrors++;
-        else {
-          const ms = performance.now() - start;
-          stats.reads.push(ms);
-          const second = Math.floor((Date.now() - startedAt) / 1000);
-          stats.slowest.set(second, Math.max(stats.slowest.get(second) ?? 0, ms));
-        }
-      })
-      .catch(() => stats.readErrors++);
-  }, 1000 / rate);
+  const probeTimer = setInterval(() => child.kill("SIGUSR2"), 10_000);
+  const reader = new Worker(READER, { eval: true, workerData: { url, auth, rate } });
 
   const options = {
     targets: ["bench-a", "bench-b", "bench-c"],
@@ -196,14 +267,14 @@ async function main(): Promise<void> {
     });
     if (submitted.status !== 202) throw new Error(`submit: HTTP ${submitted.status}`);
     const job = (await submitted.json()) as { id: string };
-    currentJob = job.id;
+    reader.postMessage({ job: job.id });
     const streams = `${url}/jobs/${job.id}/events`;
     const controller = new AbortController();
     const runs = await Promise.allSettled(
       Array.from({ length: followers }, () => readStream(streams, controller.signal)),
     );
-    // The whole stream, read once more after the job ended: what every follower should have had.
-    const expected = await readStream(streams, controller.signal);
+    // What every follower should have had: the job's events as the queue's file holds them.
+    const expected = (storedSeqs.all(job.id) as { seq: number }[]).map((row) => row.seq);
     for (const run of runs) {
       if (run.status === "rejected") {
         stats.followerErrors++;
@@ -219,22 +290,43 @@ async function main(): Promise<void> {
     };
     stats.builds++;
     if (final.status !== "succeeded") stats.buildsFailed++;
+    const probes = readServerLog().probes;
+    const probe = probes.at(-1);
     process.stderr.write(
-      `build ${stats.builds}: ${final.status}, ${expected.length} events to ${followers} followers\n`,
+      `build ${stats.builds}: ${final.status}, ${expected.length} events to ${followers} followers; ` +
+        `rss ${probe?.rssMb ?? "?"} MB after GC\n`,
     );
   }
-  clearInterval(readTimer);
-  clearInterval(rssTimer);
+  const read = await new Promise<{
+    reads: number[];
+    slowest: Record<string, number>;
+    errors: number;
+  }>((resolve) => {
+    reader.once("message", resolve);
+    reader.postMessage({ stop: true });
+  });
+  await reader.terminate();
+  clearInterval(probeTimer);
+  child.kill("SIGUSR2");
   await new Promise((r) => setTimeout(r, 1000));
-  rss.end = rssMb(pid);
+  const { probes, serverReads } = readServerLog();
+  const samples = probes.map((probe, i) => ({ second: (i + 1) * 10, ...probe }));
+  db.close();
   child.kill("SIGTERM");
+  await new Promise((r) => child.once("exit", r));
   rmSync(workspace, { recursive: true, force: true });
 
-  const sorted = [...stats.reads].sort((a, b) => a - b);
+  const sorted = [...read.reads].sort((a, b) => a - b);
+  const server = [...serverReads].sort((a, b) => a - b);
+  const settled = samples.filter((s) => s.second > 60);
+  const perMinute = (key: "rssMb" | "heapMb") =>
+    +(slope(settled.map((s) => [s.second / 60, s[key]])) || 0).toFixed(2);
+  const delays = probes.map((p) => p.loopDelayMs);
   const summary = {
     seconds,
     followers,
     statusReadsPerSecond: rate,
+    server: values.from,
     builds: stats.builds,
     buildsFailed: stats.buildsFailed,
     statusReads: sorted.length,
@@ -243,21 +335,27 @@ async function main(): Promise<void> {
       p99: +percentile(sorted, 99).toFixed(1),
       max: +(sorted.at(-1) ?? Number.NaN).toFixed(1),
     },
-    serverSideStatusReadMs: (() => {
-      const server = [...stats.serverReads].sort((a, b) => a - b);
-      return { p50: percentile(server, 50), p99: percentile(server, 99), max: server.at(-1) };
-    })(),
-    errors: { statusReads: stats.readErrors, followers: stats.followerErrors },
+    serverSideStatusReadMs: {
+      p50: percentile(server, 50),
+      p99: percentile(server, 99),
+      max: server.at(-1),
+    },
+    serverEventLoopDelayMs: {
+      p99Worst10s: Math.max(...delays.map((d) => d.p99)),
+      max: Math.max(...delays.map((d) => d.max)),
+    },
+    errors: { statusReads: read.errors, followers: stats.followerErrors },
     eventsDelivered: stats.eventsDelivered,
     droppedEvents: stats.dropped,
-    slowestSeconds: [...stats.slowest]
+    slowestSeconds: Object.entries(read.slowest)
       .sort((a, b) => b[1] - a[1])
       .slice(0, 5)
-      .map(([second, ms]) => ({ second, ms: +ms.toFixed(1) })),
-    serverRssMb: {
-      start: +rss.start.toFixed(1),
-      end: +rss.end.toFixed(1),
-      peak: +rss.peak.toFixed(1),
+      .map(([second, ms]) => ({ second: Number(second), ms: +ms.toFixed(1) })),
+    // After a forced GC, every 10 s; the slopes leave out the first minute (warm-up).
+    serverMemory: {
+      rssMbPerMinute: perMinute("rssMb"),
+      heapMbPerMinute: perMinute("heapMb"),
+      samples: samples.map((s) => `${s.second}s ${s.rssMb}/${s.heapMb}`).join(", "),
     },
   };
   console.log(JSON.stringify(summary, null, 2));

@@ -148,6 +148,7 @@ export class SqliteJobStore implements JobStore {
       ),
       byKey: db.prepare("SELECT * FROM jobs WHERE owner = ? AND idempotency_key = ?"),
       byId: db.prepare("SELECT * FROM jobs WHERE id = ?"),
+      anyQueued: db.prepare("SELECT 1 FROM jobs WHERE status = 'queued' LIMIT 1"),
       claim: db.prepare(
         `UPDATE jobs SET status = 'running', worker = ?, started_at = ?
          WHERE status = 'queued'
@@ -224,6 +225,9 @@ export class SqliteJobStore implements JobStore {
   }
 
   async claim(worker: string): Promise<Job | undefined> {
+    // The runner asks twice a second: an empty queue costs a read, not a write and its fsync
+    // on the server's thread (the heartbeat timer keeps the worker alive meanwhile).
+    if (!this.sql.anyQueued.get()) return undefined;
     return this.db
       .transaction(() => {
         this.beat(worker);
@@ -277,8 +281,14 @@ export class SqliteJobStore implements JobStore {
     return row && toJob(row);
   }
 
+  /** Not fsynced on its own (a heartbeat lost to a power cut only shortens the lease). */
   async heartbeat(worker: string): Promise<void> {
-    this.beat(worker);
+    this.db.pragma("synchronous = NORMAL");
+    try {
+      this.beat(worker);
+    } finally {
+      this.db.pragma("synchronous = FULL");
+    }
   }
 
   async recover(

@@ -116,7 +116,8 @@ export interface JobStore {
   list(filter: JobFilter): Promise<JobPage>;
   /**
    * Atomically moves the oldest queued job to running for `worker`; each job is claimed once,
-   * also across processes sharing the queue. Also heartbeats `worker`.
+   * also across processes sharing the queue. Also heartbeats `worker` (SQLite: only when a job
+   * is queued, so that an idle poll writes nothing).
    */
   claim(worker: string): Promise<Job | undefined>;
   /**
