@@ -44,7 +44,8 @@ let hostile: GitHttpServer;
 let good = "";
 let commits: string[] = [];
 
-const hang = (req: IncomingMessage, _res: ServerResponse) => req.url?.startsWith("/hang.git");
+const hang = (req: IncomingMessage, _res: ServerResponse) =>
+  Boolean(req.url?.startsWith("/hang.git"));
 const redirect = (req: IncomingMessage, res: ServerResponse) => {
   if (!req.url?.startsWith("/moved.git")) return false;
   res.writeHead(302, { Location: `${git.url}/app.git${req.url.slice("/moved.git".length)}` });
@@ -156,9 +157,11 @@ async function expectRefused(answer: Answer, status: number, code: string): Prom
   expect((await fetch(`${server.url}/health`)).status).toBe(200);
 }
 
-async function finalJob(id: string) {
+// biome-ignore lint/suspicious/noExplicitAny: a job document, checked field by field
+async function finalJob(id: string): Promise<any> {
   for (let i = 0; i < 240; i++) {
-    const job = await (
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    const job: any = await (
       await fetch(`${server.url}/jobs/${id}`, { headers: { Authorization: `Bearer ${BUILD}` } })
     ).json();
     if (!["queued", "running"].includes(job.status)) return job;
