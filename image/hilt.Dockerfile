@@ -1,5 +1,5 @@
-# Hilt's own image (catalog image "hilt"): the CLI and `hilt serve`, with the Docker CLI and buildx
-# to build through a mounted Docker socket or a remote BuildKit. Built by Hilt from this
+# Hilt's own image (catalog image "hilt"): the CLI and `hilt serve`, with git, the Docker CLI and
+# buildx to build through a mounted Docker socket or a remote BuildKit. Built by Hilt from this
 # repository (context: the repository root, filtered by hilt.Dockerfile.dockerignore).
 ARG PARENT_IMAGE=node:20-bookworm-slim
 
@@ -29,8 +29,8 @@ RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \
     && npm_config_nodedir=$prefix npm rebuild better-sqlite3 esbuild
 # The runtime dependencies: only the bundle's externals (the Dagger SDK, imported when the dagger
 # engine is chosen, and better-sqlite3 with its compiled addon) and what they load; the bundle
-# holds every other package. This layer (the image's largest) changes only with
-# package-lock.json, so a source change rebuilds and pushes only the bundle.
+# holds every other package. This layer changes only with package-lock.json, so a source change
+# rebuilds and pushes only the bundle.
 COPY image/runtime-deps.mjs image/
 RUN dagger='[name="@dagger.io/dagger"]' sqlite='[name=better-sqlite3]' \
     && npm query ":root > $dagger, :root > $dagger *, :root > $sqlite, \
