@@ -73,3 +73,35 @@ export async function runGraph<T>(options: {
     pump();
   });
 }
+
+/**
+ * The images one session builds: those with no cached result whose parents are either cached
+ * or in the session too (an image whose lookup failed, and what descends from it, stay out and
+ * fail or skip on their own). `parentInSession` is the parent a member starts from in the session.
+ */
+export function sessionMembers(options: {
+  nodes: readonly string[];
+  parentsOf: (node: string) => readonly string[];
+  /** The parent an image starts FROM, when it is one of `nodes`. */
+  fromParent: (node: string) => string | undefined;
+  /** Content-tag lookups: a digest (cached), undefined (to build), or absent (lookup failed). */
+  cached: ReadonlyMap<string, string | undefined>;
+}): Map<string, { parentInSession?: string }> {
+  const { nodes, cached } = options;
+  const members = new Map<string, { parentInSession?: string }>();
+  const isCached = (n: string) => cached.get(n) !== undefined;
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const node of nodes) {
+      if (members.has(node) || !cached.has(node) || isCached(node)) continue;
+      const parents = options.parentsOf(node).filter((p) => nodes.includes(p));
+      const from = options.fromParent(node);
+      const ready = parents.every((p) => isCached(p) || (p === from && members.has(p)));
+      if (!ready) continue;
+      members.set(node, from && members.has(from) ? { parentInSession: from } : {});
+      grew = true;
+    }
+  }
+  return members;
+}
