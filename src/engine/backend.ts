@@ -34,6 +34,17 @@ export interface BuildOutput {
   ref: string;
 }
 
+/** An image built in a session with others; its parent too when that is in the session. */
+export interface SessionBuildRequest extends BuildRequest {
+  /** The catalog parent built in the same session: the child starts from its result there. */
+  parentInSession?: string;
+}
+
+export interface SessionOutput extends BuildOutput {
+  /** When the image's last step ended (its export or push), if the engine's progress said. */
+  finishedAt?: number;
+}
+
 /** One interface for every engine; the conformance suite runs against each. */
 export interface Backend {
   readonly name: "docker" | "dagger";
@@ -42,6 +53,15 @@ export interface Backend {
   /** Fails fast, with a code and a hint, when the engine or a needed feature is missing. */
   preflight(nodes: readonly PlanNode[]): Promise<void>;
   build(request: BuildRequest): Promise<BuildOutput>;
+  /**
+   * Builds many images in one engine session (children from their parent's result in it). All
+   * or nothing: it rejects when any image fails, and the caller builds what is left one by one.
+   * `onExported` says, as the session runs, when an image's result exists.
+   */
+  buildSession?(
+    requests: readonly SessionBuildRequest[],
+    onExported?: (name: string, at: number) => void,
+  ): Promise<Map<string, SessionOutput>>;
   /** The local image ID a ref names, if the engine's store has it. */
   localImage(ref: string): Promise<string | undefined>;
   /** Unpacked bytes of a local image, when the engine's store holds it (result sizes). */

@@ -29,6 +29,7 @@ export type EventInput = WithoutTime<BuildEvent>;
 
 export type EventSink = (event: BuildEvent) => void;
 
-export function stamp(event: EventInput): BuildEvent {
-  return { ...event, time: new Date().toISOString() } as BuildEvent;
+/** The event with its time: now, or `at` (ms) for what an engine's progress reported earlier. */
+export function stamp(event: EventInput, at?: number): BuildEvent {
+  return { ...event, time: new Date(at ?? Date.now()).toISOString() } as BuildEvent;
 }

@@ -7,11 +7,11 @@ import { measureImage } from "../registry/sizes.js";
 import { checkBudget, type SizeBudget } from "../report/budget.js";
 import { assembleResult, type NodeDone } from "../report/result.js";
 import type { HiltResult } from "../report/result-schema.js";
-import type { Backend, BuildSecrets } from "./backend.js";
+import type { Backend, BuildSecrets, SessionBuildRequest, SessionOutput } from "./backend.js";
 import { externalBaseRef } from "./docker/argv.js";
 import { type EventInput, type EventSink, stamp } from "./events.js";
 import { producedPlatforms } from "./produced-platforms.js";
-import { runGraph } from "./scheduler.js";
+import { runGraph, sessionMembers } from "./scheduler.js";
 
 export interface RunOptions {
   graph: BuildGraph;
@@ -49,7 +49,7 @@ function tagOf(ref: string): string {
 export async function runBuild(options: RunOptions): Promise<HiltResult> {
   const { graph, backend, target, registry, signal } = options;
   const started = Date.now();
-  const emit = (event: EventInput) => options.onEvent?.(stamp(event));
+  const emit = (event: EventInput, at?: number) => options.onEvent?.(stamp(event, at));
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   const pushing = target.kind !== "none";
   const cacheable = target.kind === "ghcr" || target.kind === "registry";
@@ -77,12 +77,24 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
     return moved;
   };
 
-  const cachedDigest = async (node: PlanNode): Promise<string | undefined> => {
+  const lookUp = async (node: PlanNode): Promise<string | undefined> => {
     if (options.noCache) return undefined;
     if (cacheable && registry) return registry.headManifest(node.repository, node.contentTag);
     if (!pushing) return backend.localImage(`${node.repository}:${node.contentTag}`);
     return undefined;
   };
+  // Each image's content tag is looked up once: the session planner and its build share it.
+  const lookups = new Map<string, Promise<string | undefined>>();
+  const cachedDigest = (node: PlanNode): Promise<string | undefined> => {
+    let lookup = lookups.get(node.name);
+    if (!lookup) {
+      lookup = lookUp(node);
+      lookups.set(node.name, lookup);
+    }
+    return lookup;
+  };
+  const cachedRef = (node: PlanNode, digest: string): string =>
+    pushing ? `${node.repository}@${digest}` : `${node.repository}:${node.contentTag}`;
 
   // Sizes are read, never waited on for long: a registry that cannot say leaves them out.
   const measure = async (
@@ -131,15 +143,20 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
     parents: ReadonlyMap<string, NodeDone>,
   ): Promise<NodeDone> => {
     const node = byName.get(name) as PlanNode;
-    const nodeStarted = Date.now();
+    // Built in the session: started when its parent's result existed there (said as it ran).
+    const inSession = session?.members.has(name) === true;
+    const fromSession = inSession ? (await session?.outputs)?.get(name) : undefined;
+    const nodeStarted = (fromSession && session?.started.get(name)) || Date.now();
     startedAt.set(name, nodeStarted);
-    emit({ event: "started", image: name });
-    const cached = await cachedDigest(node);
+    if (!session?.started.has(name)) {
+      session?.started.set(name, nodeStarted);
+      emit({ event: "started", image: name });
+    }
+    const cached = fromSession ? undefined : await cachedDigest(node);
+    let finishedAt: number | undefined;
     let done: NodeDone;
     if (cached) {
-      const ref = pushing
-        ? `${node.repository}@${cached}`
-        : `${node.repository}:${node.contentTag}`;
+      const ref = cachedRef(node, cached);
       // The same content under this run's other immutable tags (e.g. a new sha- tag).
       for (const immutable of node.refs.immutable) {
         const tag = tagOf(immutable);
@@ -157,37 +174,72 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
     } else {
       const parent = node.from.type === "image" ? parents.get(node.from.name) : undefined;
       const baseRef = parent ? parent.ref : (externalBaseRef(node) ?? "scratch");
-      const output = await backend.build({
-        node,
-        root: options.root,
-        baseRef,
-        tags: node.refs.immutable,
-        push: pushing,
-        noCache: options.noCache ?? false,
-        secrets: options.secrets,
-        sourceDateEpoch: options.sourceDateEpoch,
-        signal,
-        log: options.log ?? (() => {}),
-      });
+      if (inSession && !fromSession)
+        options.log?.(`${name}: not built by the session; building it on its own`);
+      const output =
+        fromSession ??
+        (await backend.build({
+          node,
+          root: options.root,
+          baseRef,
+          tags: node.refs.immutable,
+          push: pushing,
+          noCache: options.noCache ?? false,
+          secrets: options.secrets,
+          sourceDateEpoch: options.sourceDateEpoch,
+          signal,
+          log: options.log ?? (() => {}),
+        }));
       // What the registry holds is what the result says: a missing platform fails the image.
       const platforms =
         pushing && registry
           ? await producedPlatforms(registry, { ...node, digest: output.digest })
           : undefined;
+      // The session's progress says when the image was pushed; its own build ends now.
+      finishedAt = fromSession
+        ? Math.max(fromSession.finishedAt ?? Date.now(), nodeStarted)
+        : undefined;
       done = {
         status: "built",
         digest: output.digest,
         ref: output.ref,
-        durationMs: Date.now() - nodeStarted,
+        durationMs: (finishedAt ?? Date.now()) - nodeStarted,
         aliases: [],
         ...(platforms ? { platforms } : {}),
       };
     }
     await measure(node, done, parents);
     if (!options.atomic) done.aliases = await moveAliases(node, done);
-    emit({ event: "finished", image: name, status: done.status, durationMs: done.durationMs });
+    emit(
+      { event: "finished", image: name, status: done.status, durationMs: done.durationMs },
+      finishedAt,
+    );
     return done;
   };
+
+  const session =
+    backend.buildSession && options.concurrency > 1 && !signal.aborted
+      ? await startSession({
+          graph,
+          backend,
+          signal,
+          lookup: cachedDigest,
+          cachedRef,
+          request: (node) => ({
+            node,
+            root: options.root,
+            tags: node.refs.immutable,
+            push: pushing,
+            noCache: options.noCache ?? false,
+            secrets: options.secrets,
+            sourceDateEpoch: options.sourceDateEpoch,
+            signal,
+            log: options.log ?? (() => {}),
+          }),
+          onStarted: (name, at) => emit({ event: "started", image: name }, at),
+          log: options.log ?? (() => {}),
+        })
+      : undefined;
 
   // How long a failed image ran before it failed, for the result (not 0).
   const startedAt = new Map<string, number>();
@@ -260,3 +312,94 @@ export function exitCodeFor(result: HiltResult): number {
 }
 
 export { serviceKeys } from "../report/result.js";
+
+interface Session {
+  members: ReadonlyMap<string, { parentInSession?: string }>;
+  /** When each image started (live), for its events and duration. */
+  started: Map<string, number>;
+  /** Every member's result, or undefined when the session failed (they build one by one). */
+  outputs: Promise<Map<string, SessionOutput> | undefined>;
+}
+
+/**
+ * Looks up every content tag, then builds what is left (two images or more) in one engine
+ * session. Its failure is not the run's: the members are built one by one after it (the
+ * builder's cache keeps what it finished), which isolates the failing image as usual.
+ */
+async function startSession(input: {
+  graph: BuildGraph;
+  backend: Backend;
+  signal: AbortSignal;
+  lookup: (node: PlanNode) => Promise<string | undefined>;
+  cachedRef: (node: PlanNode, digest: string) => string;
+  request: (node: PlanNode) => Omit<SessionBuildRequest, "baseRef">;
+  onStarted: (name: string, at: number) => void;
+  log: (line: string) => void;
+}): Promise<Session | undefined> {
+  const { graph, backend, signal } = input;
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const cached = new Map<string, string | undefined>();
+  await Promise.all(
+    graph.nodes.map(async (node) => {
+      // A failed lookup leaves the image out; its own build step reports the failure.
+      const digest = await input.lookup(node).then(
+        (d) => ({ d }),
+        () => undefined,
+      );
+      if (digest) cached.set(node.name, digest.d);
+    }),
+  );
+  const fromParent = (name: string) => {
+    const from = byName.get(name)?.from;
+    return from?.type === "image" ? from.name : undefined;
+  };
+  const members = sessionMembers({
+    nodes: graph.nodes.map((n) => n.name),
+    parentsOf: (name) => byName.get(name)?.parents ?? [],
+    fromParent,
+    cached,
+  });
+  if (members.size < 2 || signal.aborted || !backend.buildSession) return undefined;
+  const requests: SessionBuildRequest[] = [...members].map(([name, member]) => {
+    const node = byName.get(name) as PlanNode;
+    const parent = fromParent(name);
+    const parentNode = parent ? byName.get(parent) : undefined;
+    const parentDigest = parent ? cached.get(parent) : undefined;
+    const baseRef =
+      parentNode && parentDigest
+        ? input.cachedRef(parentNode, parentDigest)
+        : (externalBaseRef(node) ?? "scratch");
+    return {
+      ...input.request(node),
+      baseRef,
+      ...(member.parentInSession ? { parentInSession: member.parentInSession } : {}),
+    };
+  });
+  const started = new Map<string, number>();
+  const start = Date.now();
+  for (const [name, member] of members)
+    if (!member.parentInSession) {
+      started.set(name, start);
+      input.onStarted(name, start);
+    }
+  // A child starts in the session once its parent's result exists there.
+  const onExported = (name: string, at: number) => {
+    for (const [child, member] of members)
+      if (member.parentInSession === name && !started.has(child)) {
+        started.set(child, at);
+        input.onStarted(child, at);
+      }
+  };
+  const outputs = backend.buildSession(requests, onExported).then(
+    (built) => built,
+    (error: unknown) => {
+      if (signal.aborted) throw error;
+      const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      input.log(`session failed (${reason}); building its images one by one`);
+      return undefined;
+    },
+  );
+  // Each member's build awaits it; this keeps an interrupted session from going unhandled first.
+  outputs.catch(() => {});
+  return { members, started, outputs };
+}

@@ -213,6 +213,17 @@ export function withCatalogSecrets(backend: Backend, catalogSecrets: BuildSecret
       backend.build(
         request.node.kind === "catalog" ? { ...request, secrets: catalogSecrets } : request,
       ),
+    ...(backend.buildSession
+      ? {
+          buildSession: (requests, onExported) =>
+            backend.buildSession?.(
+              requests.map((r) =>
+                r.node.kind === "catalog" ? { ...r, secrets: catalogSecrets } : r,
+              ),
+              onExported,
+            ) ?? Promise.resolve(new Map()),
+        }
+      : {}),
     localImage: (ref) => backend.localImage(ref),
     tagLocal: (source, target) => backend.tagLocal(source, target),
     close: () => backend.close(),

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { Backend, BuildRequest } from "../../src/engine/backend.js";
+import type {
+  Backend,
+  BuildRequest,
+  SessionBuildRequest,
+  SessionOutput,
+} from "../../src/engine/backend.js";
 import type { BuildEvent } from "../../src/engine/events.js";
 import { runBuild } from "../../src/engine/run.js";
 import { HiltError } from "../../src/errors.js";
@@ -37,6 +42,31 @@ class RecordingBackend implements Backend {
     this.tagged.push([source, target]);
   }
   async close() {}
+}
+
+/** A backend that can build many images in one session, which fails when one of them does. */
+class SessionBackend extends RecordingBackend {
+  readonly sessions: SessionBuildRequest[][] = [];
+  constructor(private readonly sessionFailing: string[] = []) {
+    super(sessionFailing);
+  }
+  async buildSession(
+    requests: readonly SessionBuildRequest[],
+    onExported?: (name: string, at: number) => void,
+  ): Promise<Map<string, SessionOutput>> {
+    this.sessions.push([...requests]);
+    const outputs = new Map<string, SessionOutput>();
+    let at = Date.now();
+    for (const r of requests) {
+      if (this.sessionFailing.includes(r.node.name))
+        throw new HiltError("BUILD_FAILED", `docker buildx bake failed: ${r.node.name}`);
+      at += 10;
+      onExported?.(r.node.name, at);
+      const digest = `sha256:s-${r.node.name}`;
+      outputs.set(r.node.name, { digest, ref: `${r.node.repository}@${digest}`, finishedAt: at });
+    }
+    return outputs;
+  }
 }
 
 class FakeRegistry {
@@ -189,5 +219,82 @@ describe("runBuild", () => {
     });
     expect(result.images.every((i) => i.status === "skipped")).toBe(true);
     expect(result.error?.code).toBe("INTERRUPTED");
+  });
+
+  it("builds what is left in one session: children from the parent in it, a cached parent by digest", async () => {
+    const plan = planOf(catalog, {
+      push: parsePushTarget("registry.example.com/t", { runId: RUN_ID }),
+    });
+    const base = plan.nodes.find((n) => n.name === "base");
+    const registry = new FakeRegistry();
+    registry.tags.set(`${base?.repository}:${base?.contentTag}`, "sha256:old");
+    const backend = new SessionBackend();
+    const { result, events } = await run({ backend, registry });
+    expect(backend.sessions.length).toBe(1);
+    const session = backend.sessions[0] ?? [];
+    expect(session.map((r) => r.node.name).sort()).toEqual(["a", "b", "mid", "other"]);
+    const mid = session.find((r) => r.node.name === "mid");
+    expect(mid?.baseRef).toBe("registry.example.com/t/base@sha256:old");
+    expect(mid?.parentInSession).toBeUndefined();
+    expect(session.find((r) => r.node.name === "a")?.parentInSession).toBe("mid");
+    expect(backend.built).toEqual([]);
+    const status = Object.fromEntries(result.images.map((i) => [i.name, [i.status, i.digest]]));
+    expect(status).toEqual({
+      base: ["cached", "sha256:old"],
+      mid: ["built", "sha256:s-mid"],
+      a: ["built", "sha256:s-a"],
+      b: ["built", "sha256:s-b"],
+      other: ["built", "sha256:s-other"],
+    });
+    // Each image starts when its parent's result exists in the session, not before.
+    const at = (kind: string, image: string) =>
+      Date.parse(
+        events.find((e) => e.event === kind && "image" in e && e.image === image)?.time ?? "",
+      );
+    expect(at("started", "a")).toBeGreaterThanOrEqual(at("finished", "mid"));
+    expect(events.filter((e) => e.event === "started").length).toBe(5);
+    expect(result.ok).toBe(true);
+  });
+
+  it("falls back to one build per image when the session fails: siblings built, descendants skipped", async () => {
+    const backend = new SessionBackend(["a"]);
+    const { result, events } = await run({ backend, registry: new FakeRegistry() });
+    expect(backend.sessions.length).toBe(1);
+    const status = Object.fromEntries(result.images.map((i) => [i.name, i.status]));
+    expect(status).toEqual({
+      base: "built",
+      other: "built",
+      mid: "built",
+      a: "failed",
+      b: "built",
+    });
+    // The per-image builds chain from the parents' own results.
+    expect(backend.built.find((r) => r.node.name === "mid")?.baseRef).toBe(
+      "registry.example.com/t/base@sha256:base",
+    );
+    expect(result.images.find((i) => i.name === "a")?.error?.message).toContain("a broke");
+    expect(result.ok).toBe(false);
+    expect(events.filter((e) => e.event === "started").length).toBe(5);
+  });
+
+  it("does not open a session with concurrency 1, nor for a single image to build", async () => {
+    const backend = new SessionBackend();
+    const events: BuildEvent[] = [];
+    const target = parsePushTarget("registry.example.com/t", { runId: RUN_ID });
+    await runBuild({
+      graph: planOf(catalog, { push: target }),
+      root: "/repo",
+      backend,
+      target,
+      registry: new FakeRegistry() as unknown as RegistryClient,
+      concurrency: 1,
+      atomic: true,
+      signal: new AbortController().signal,
+      secrets: {},
+      sourceDateEpoch: 0,
+      onEvent: (e) => events.push(e),
+    });
+    expect(backend.sessions).toEqual([]);
+    expect(backend.built.length).toBe(5);
   });
 });

@@ -7,7 +7,13 @@ import type { PlanNode } from "../../plan/plan-schema.js";
 import type { Credentials } from "../../registry/credentials.js";
 import { classifyPushFailure, pushFailureCode } from "../../registry/push-failure.js";
 import { renderStepsDockerfile } from "../../render/dockerfile.js";
-import type { Backend, BuildOutput, BuildRequest } from "../backend.js";
+import type {
+  Backend,
+  BuildOutput,
+  BuildRequest,
+  SessionBuildRequest,
+  SessionOutput,
+} from "../backend.js";
 import { nativePlatform } from "../platform.js";
 import { nodeBuildxArgv, parseBuildMetadata } from "./argv.js";
 import { type BuilderChoice, type BuilderSource, discoverBuilder } from "./builder.js";
@@ -20,6 +26,13 @@ import {
 } from "./cache.js";
 import { privateDockerConfig, userDockerConfigDir } from "./config.js";
 import { cacheUse, describeCacheUse } from "./progress.js";
+import {
+  parseSessionMetadata,
+  type SessionImage,
+  SessionProgress,
+  sessionBakeFile,
+  sessionTargetNames,
+} from "./session.js";
 
 function lastLines(text: string, count: number): string {
   return text.trim().split("\n").slice(-count).join("\n");
@@ -108,7 +121,11 @@ export class DockerBackend implements Backend {
         this.options.credentials,
       );
     }
-    const version = await this.run(["version", "--format", "{{.Server.Version}}"]);
+    // Both at once: each is a process start, and a no-change rerun is mostly such starts.
+    const [version, buildx] = await Promise.all([
+      this.run(["version", "--format", "{{.Server.Version}}"]),
+      this.run(["buildx", "version"]),
+    ]);
     if (version.spawnError) {
       throw new HiltError("ENGINE_UNAVAILABLE", "the docker CLI is not installed", {
         exitCode: ExitCode.engineUnavailable,
@@ -125,7 +142,6 @@ export class DockerBackend implements Backend {
         },
       );
     }
-    const buildx = await this.run(["buildx", "version"]);
     if (buildx.exitCode !== 0) {
       throw new HiltError(
         "BUILDX_MISSING",
@@ -211,21 +227,25 @@ export class DockerBackend implements Backend {
     });
   }
 
-  async build(request: BuildRequest): Promise<BuildOutput> {
-    const { node } = request;
+  /** The image's Dockerfile (rendered or generated ones written now) and its context. */
+  private async files(
+    node: PlanNode,
+    root: string,
+    baseRef: string,
+  ): Promise<{ nodeDir: string; dockerfile: string; context: string }> {
     const nodeDir = path.join(await this.dir(), node.name);
     await mkdir(nodeDir, { recursive: true });
     let dockerfile: string;
     let context: string;
     if (node.build.type === "steps") {
       dockerfile = path.join(nodeDir, "Dockerfile");
-      await writeFile(dockerfile, renderStepsDockerfile(node, request.baseRef));
+      await writeFile(dockerfile, renderStepsDockerfile(node, baseRef));
       context = node.build.context
-        ? path.resolve(request.root, node.build.context)
+        ? path.resolve(root, node.build.context)
         : path.join(nodeDir, "empty-context");
       await mkdir(context, { recursive: true });
     } else {
-      context = path.resolve(request.root, node.build.context);
+      context = path.resolve(root, node.build.context);
       if (node.build.generated) {
         // Generated Dockerfiles exist only now, in the backend's own folder; BuildKit reads
         // <Dockerfile>.dockerignore beside a Dockerfile given with --file.
@@ -234,9 +254,15 @@ export class DockerBackend implements Backend {
         if (node.build.generated.dockerignore !== undefined)
           await writeFile(`${dockerfile}.dockerignore`, node.build.generated.dockerignore);
       } else {
-        dockerfile = path.resolve(request.root, node.build.dockerfile ?? "Dockerfile");
+        dockerfile = path.resolve(root, node.build.dockerfile ?? "Dockerfile");
       }
     }
+    return { nodeDir, dockerfile, context };
+  }
+
+  async build(request: BuildRequest): Promise<BuildOutput> {
+    const { node } = request;
+    const { nodeDir, dockerfile, context } = await this.files(node, request.root, request.baseRef);
     const argv = nodeBuildxArgv(node, {
       dockerfile,
       context,
@@ -311,6 +337,113 @@ export class DockerBackend implements Backend {
       digest: id,
       ref: request.tags.find((t) => t.includes(":input-")) ?? request.tags[0] ?? id,
     };
+  }
+
+  /**
+   * The images in one `docker buildx bake`: one BuildKit session, children from their parent's
+   * result through a `target:` named context, each pushed (or loaded) as soon as it is built.
+   * Rejects when bake fails (bake stops at the first failure): the run then builds one by one.
+   */
+  async buildSession(
+    requests: readonly SessionBuildRequest[],
+    onExported: (name: string, at: number) => void = () => {},
+  ): Promise<Map<string, SessionOutput>> {
+    const first = requests[0];
+    if (!first) return new Map();
+    const { signal, log, push, noCache } = first;
+    const images: SessionImage[] = [];
+    for (const request of requests) {
+      const { node } = request;
+      const { dockerfile, context } = await this.files(node, request.root, request.baseRef);
+      images.push({
+        node,
+        dockerfile,
+        context,
+        baseRef: request.baseRef,
+        ...(request.parentInSession ? { parentInSession: request.parentInSession } : {}),
+        tags: request.tags,
+        secrets: request.secrets,
+        cache: this.cacheFlags(node, request.noCache),
+      });
+    }
+    const sessionDir = await mkdtemp(path.join(await this.dir(), "session-"));
+    const bakeFile = path.join(sessionDir, "bake.json");
+    const metadataFile = path.join(sessionDir, "metadata.json");
+    await writeFile(
+      bakeFile,
+      JSON.stringify(
+        sessionBakeFile(images, {
+          push,
+          noCache,
+          sourceDateEpoch: String(first.sourceDateEpoch),
+          ociMediaTypes: this.chosen !== undefined && this.chosen.driver !== "docker",
+        }),
+      ),
+    );
+    const targets = sessionTargetNames(images.map((i) => i.node.name));
+    const imageOf = new Map([...targets].map(([image, target]) => [target, image]));
+    const progress = new SessionProgress({
+      pushStep: push && (this.chosen?.driver ?? "docker") === "docker",
+      onExported: (target, at) => {
+        const image = imageOf.get(target);
+        if (image) onExported(image, at);
+      },
+    });
+    const argv = [
+      "buildx",
+      "bake",
+      ...(this.chosen ? ["--builder", this.chosen.name] : []),
+      "--progress",
+      "plain",
+      "--file",
+      bakeFile,
+      "--metadata-file",
+      metadataFile,
+    ];
+    log(`docker ${argv.join(" ")} (${images.length} images: ${[...targets.keys()].join(", ")})`);
+    const result = await this.run(argv, {
+      signal,
+      cwd: sessionDir,
+      onStderr: (chunk) => progress.feed(chunk.toString("utf8"), Date.now()),
+    });
+    if (signal.aborted)
+      throw new HiltError("INTERRUPTED", "build interrupted", { exitCode: ExitCode.interrupted });
+    if (result.exitCode !== 0) {
+      const reason =
+        result.stderr.match(/^ERROR: (?:target \S+: )?(?:failed to solve: )?(.*)$/m)?.[1] ??
+        `exit code ${result.exitCode}`;
+      throw new HiltError("BUILD_FAILED", `docker buildx bake failed: ${reason}`, {
+        details: { log: failingStepLog(result.stderr) },
+      });
+    }
+    const digests = parseSessionMetadata(await readFile(metadataFile, "utf8"), targets);
+    const outputs = new Map<string, SessionOutput>();
+    for (const request of requests) {
+      const { node } = request;
+      const metadata = digests.get(node.name) ?? {};
+      const finishedAt = progress.finishedAt(targets.get(node.name) as string);
+      const timing = finishedAt !== undefined ? { finishedAt } : {};
+      log(`${node.name}: built in the session`);
+      if (push) {
+        if (!metadata.manifestDigest)
+          throw new HiltError("BUILD_FAILED", `docker reported no pushed digest for ${node.name}`);
+        outputs.set(node.name, {
+          digest: metadata.manifestDigest,
+          ref: `${node.repository}@${metadata.manifestDigest}`,
+          ...timing,
+        });
+        continue;
+      }
+      const id = metadata.configDigest ?? (await this.localImage(request.tags[0] ?? ""));
+      if (!id) throw new HiltError("BUILD_FAILED", `docker reported no image for ${node.name}`);
+      outputs.set(node.name, {
+        digest: id,
+        ref: request.tags.find((t) => t.includes(":input-")) ?? request.tags[0] ?? id,
+        ...timing,
+      });
+    }
+    log(`session: ${describeCacheUse(cacheUse(result.stderr))}`);
+    return outputs;
   }
 
   async localImage(ref: string): Promise<string | undefined> {
