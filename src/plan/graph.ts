@@ -80,7 +80,8 @@ export function criticalPath(
   }
   let end: string | undefined;
   let endWeight = 0;
-  for (const [node, b] of [...best].sort(([a], [c]) => a.localeCompare(c))) {
+  // Ties go to the first name in code-unit order, as waves are sorted: the same in every locale.
+  for (const [node, b] of [...best].sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0))) {
     if (b.weight > endWeight) {
       end = node;
       endWeight = b.weight;
