@@ -171,6 +171,10 @@ describe("tar entry policy", () => {
     expect(tally).toEqual({ entries: 3, bytes: 15 });
   });
 
+  it("accepts a shared folder's setgid bit (it only passes the group on)", () => {
+    expect(check({ path: "shared/", type: "Directory", mode: 0o2775 })).toBeUndefined();
+  });
+
   it.each([
     [{ path: "l", type: "SymbolicLink" }, "ARCHIVE_ENTRY_REFUSED"],
     [{ path: "l", type: "Link" }, "ARCHIVE_ENTRY_REFUSED"],
@@ -186,7 +190,7 @@ describe("tar entry policy", () => {
     [{ path: ".git/config", type: "File" }, "ARCHIVE_ENTRY_REFUSED"],
     [{ path: "sub/.GIT/hooks/x", type: "File" }, "ARCHIVE_ENTRY_REFUSED"],
     [{ path: "s", type: "File", mode: 0o4755 }, "ARCHIVE_ENTRY_REFUSED"],
-    [{ path: "s", type: "Directory", mode: 0o2755 }, "ARCHIVE_ENTRY_REFUSED"],
+    [{ path: "s", type: "File", mode: 0o2755 }, "ARCHIVE_ENTRY_REFUSED"],
     [{ path: "big", type: "File", size: 1001 }, "SOURCE_TOO_LARGE"],
   ])("refuses %j with %s", (header, code) => expect(check(header)).toBe(code));
 

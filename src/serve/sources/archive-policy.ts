@@ -3,7 +3,7 @@ import { HiltError } from "../../errors.js";
 /**
  * Which entries of an uploaded tar are unpacked (pure: decides on the header alone, before a
  * byte of the entry is written). Only regular files and folders, at relative paths without `..`,
- * without setuid/setgid bits and outside any `.git` folder (a repository's own git config could
+ * files without setuid/setgid bits and outside any `.git` folder (a repository's own git config could
  * make Hilt's `git log` run a command). Links and devices are refused outright: no link can then
  * lead a later entry, or a later reader, outside the job's folder.
  */
@@ -69,7 +69,8 @@ export function checkEntry(header: EntryHeader, tally: Tally, limits: ArchiveLim
       "a .git folder is not accepted (its config could run commands)",
       "upload `git archive --format=tar.gz HEAD` or tar with --exclude=.git",
     );
-  if (((header.mode ?? 0) & 0o6000) !== 0)
+  // A folder's setgid bit only passes its group on (common on shared folders): not refused.
+  if (header.type !== "Directory" && ((header.mode ?? 0) & 0o6000) !== 0)
     throw refused(
       name,
       "setuid or setgid bit set",
