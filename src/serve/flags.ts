@@ -60,3 +60,8 @@ export function insecureGitHost(value: string, previous: string[] = []): string[
   return [...previous, host];
 }
 // --- end job sources ---
+
+export const retainDays = (value: string) =>
+  integer(value, 0, 36_500, "e.g. --retain-days 30 (0: no age limit)");
+export const retainJobs = (value: string) =>
+  integer(value, 0, 100_000_000, "e.g. --retain-jobs 10000 (0: no count limit)");

@@ -1,14 +1,16 @@
 import { randomUUID } from "node:crypto";
-import type {
-  FinishOptions,
-  Job,
-  JobEvent,
-  JobFilter,
-  JobPage,
-  JobRequest,
-  JobStore,
-  RecoveryPolicy,
-  SubmitOptions,
+import {
+  FINAL_STATUSES,
+  type FinishOptions,
+  type Job,
+  type JobEvent,
+  type JobFilter,
+  type JobPage,
+  type JobRequest,
+  type JobStore,
+  type RecoveryPolicy,
+  type RetentionPolicy,
+  type SubmitOptions,
 } from "./store/types.js";
 
 /**
@@ -118,6 +120,23 @@ export class MemoryStore implements JobStore {
         await this.appendEvent(job.id, { event: "recovered", policy });
       }
     return count;
+  }
+
+  async prune(policy: RetentionPolicy) {
+    const final = [...this.jobs.values()]
+      .filter((j) => FINAL_STATUSES.has(j.status))
+      .sort((a, b) => (this.created.get(b.id) ?? 0) - (this.created.get(a.id) ?? 0));
+    const doomed = final.filter(
+      (job, newest) =>
+        (policy.finishedBefore &&
+          Date.parse(job.finishedAt ?? job.createdAt) < policy.finishedBefore.getTime()) ||
+        (policy.keepNewest !== undefined && newest >= policy.keepNewest),
+    );
+    for (const job of doomed.slice(0, policy.limit ?? 500)) {
+      this.jobs.delete(job.id);
+      this.log.delete(job.id);
+    }
+    return Math.min(doomed.length, policy.limit ?? 500);
   }
 
   async close() {}

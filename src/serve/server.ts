@@ -12,6 +12,7 @@ import { dashboardRoutes } from "./dashboard/routes.js";
 import { JobSignals } from "./events-bus.js";
 import { isLoopback } from "./loopback.js";
 import { endOrphans } from "./orphans.js";
+import { DEFAULT_RETENTION, startRetention } from "./retention.js";
 import { type CliEntry, currentCli, niceCli, Runner } from "./runner.js";
 import { defaultSourcesDir, JobSources, SOURCE_DEFAULTS } from "./sources/job-sources.js";
 import { openJobStore, redactLocation } from "./store/open.js";
@@ -30,6 +31,9 @@ export interface ServeFlags {
   rateLimit?: number;
   maxBody?: number;
   workerId?: string;
+  /** Retention of finished jobs: days and count (0: no such limit). */
+  retainDays?: number;
+  retainJobs?: number;
   // job sources (src/serve/sources)
   sourcesDir?: string;
   gitTimeout?: number;
@@ -77,6 +81,7 @@ export async function runServer(flags: ServeFlags, options: ServeOptions): Promi
   const worker = flags.workerId ?? process.env.HILT_SERVE_WORKER_ID ?? `${hostname()}:${port}`;
   const queue = flags.queue ?? defaultQueue();
   const store = await openJobStore(queue);
+  let stopRetention: (() => Promise<void>) | undefined;
   try {
     // Children of a killed earlier run would keep building (and pushing) with nobody to report to.
     const orphans = endOrphans(worker);
@@ -130,6 +135,11 @@ export async function runServer(flags: ServeFlags, options: ServeOptions): Promi
       );
     });
     runner.start();
+    const retention = {
+      days: flags.retainDays ?? DEFAULT_RETENTION.days,
+      jobs: flags.retainJobs ?? DEFAULT_RETENTION.jobs,
+    };
+    stopRetention = startRetention(store, retention, log);
     const address = server.address();
     const actual = typeof address === "object" && address ? address.port : port;
     const shown = host.includes(":") ? `[${host}]` : host;
@@ -141,6 +151,7 @@ export async function runServer(flags: ServeFlags, options: ServeOptions): Promi
       worker,
       recovered,
       orphans,
+      retention,
       auth: tokens.length > 0 ? `${tokens.length} token(s)` : "none (loopback only)",
     });
     await options.stopped;
@@ -151,6 +162,7 @@ export async function runServer(flags: ServeFlags, options: ServeOptions): Promi
     server.closeAllConnections();
     return ExitCode.interrupted;
   } finally {
+    await stopRetention?.();
     await store.close();
   }
 }

@@ -268,6 +268,77 @@ export function describeJobStoreContract(name: string, newQueue: NewQueue): void
       expect(stillCancelled?.result).toBeUndefined();
     });
 
+    /** Five finished jobs (oldest first, each with an event), one running, one queued. */
+    async function retentionFixture(store: JobStore) {
+      const finished: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const { job } = await store.submit(request(`f${i}`), {
+          owner: "t",
+          idempotencyKey: `key${i}`,
+        });
+        await store.claim("w");
+        await store.appendEvent(job.id, { event: "log", message: `f${i}` });
+        await store.finish(job.id, { status: i === 3 ? "failed" : "succeeded", exitCode: 0 });
+        finished.push(job.id);
+      }
+      const running = (await store.submit(request("running"), { owner: "t" })).job;
+      await store.claim("w");
+      await store.appendEvent(running.id, { event: "log", message: "still running" });
+      const queued = (await store.submit(request("queued"), { owner: "t" })).job;
+      const exists = async (ids: string[]) =>
+        Promise.all(ids.map(async (id) => (await store.get(id)) !== undefined));
+      return { finished, running: running.id, queued: queued.id, exists };
+    }
+
+    it("prunes finished jobs and their events by age, never a queued or running one", async () => {
+      const store = await (await queue())();
+      const { finished, running, queued, exists } = await retentionFixture(store);
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      expect(await store.prune({ finishedBefore: hourAgo })).toBe(0);
+      expect(await exists(finished)).toEqual([true, true, true, true, true]);
+      expect(await store.prune({})).toBe(0);
+
+      const soon = new Date(Date.now() + 60_000);
+      expect(await store.prune({ finishedBefore: soon, limit: 2 })).toBe(2);
+      expect(await exists(finished)).toEqual([false, false, true, true, true]);
+      expect(await store.prune({ finishedBefore: soon })).toBe(3);
+      expect(await exists([...finished, running, queued])).toEqual([
+        ...[false, false, false, false, false],
+        true,
+        true,
+      ]);
+      expect(await store.events(finished[0] as string, 0)).toEqual([]);
+      expect((await store.events(running, 0)).map((e) => e.event.message)).toEqual([
+        "still running",
+      ]);
+      expect((await store.list({ limit: 10 })).jobs.map((j) => j.id)).toEqual([queued, running]);
+      // A pruned job's key names no job any more: a submit with it makes a new one.
+      const again = await store.submit(request("f0"), { owner: "t", idempotencyKey: "key0" });
+      expect(again.created).toBe(true);
+      expect(again.job.id).not.toBe(finished[0]);
+    });
+
+    it("prunes all but the newest N finished jobs (queued and running ones not counted)", async () => {
+      const store = await (await queue())();
+      const { finished, running, queued, exists } = await retentionFixture(store);
+      expect(await store.prune({ keepNewest: 5 })).toBe(0);
+      expect(await store.prune({ keepNewest: 2 })).toBe(3);
+      expect(await exists([...finished, running, queued])).toEqual([
+        ...[false, false, false, true, true],
+        true,
+        true,
+      ]);
+      expect((await store.events(finished[4] as string, 0)).length).toBe(1);
+      // Either limit prunes: the age spares them, the count does not.
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      expect(await store.prune({ finishedBefore: hourAgo, keepNewest: 0 })).toBe(2);
+      expect(await exists([...finished, running, queued])).toEqual([
+        ...[false, false, false, false, false],
+        true,
+        true,
+      ]);
+    });
+
     it("on start-up interrupts running jobs of dead workers and its own, and nothing else", async () => {
       const open = await queue();
       const dead = await open({ leaseMs: 1 });

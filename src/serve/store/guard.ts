@@ -48,6 +48,7 @@ export function guard(store: JobStore): JobStore {
     cancel: wrap(store.cancel),
     heartbeat: wrap(store.heartbeat),
     recover: wrap(store.recover),
+    prune: wrap(store.prune),
     close: wrap(store.close),
   };
 }

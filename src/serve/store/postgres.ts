@@ -9,6 +9,7 @@ import {
   isJobId,
   type JobRow,
   listQuery,
+  pruneQuery,
   recoveredStatus,
   recoveryEvent,
   resultText,
@@ -25,6 +26,7 @@ import type {
   JobStore,
   RecoverOptions,
   RecoveryPolicy,
+  RetentionPolicy,
   StoreOptions,
   SubmitOptions,
 } from "./types.js";
@@ -282,6 +284,23 @@ export class PostgresJobStore implements JobStore {
       await c.query(HEARTBEAT, [worker, this.leaseMs]);
       return rows.length;
     });
+  }
+
+  async prune(policy: RetentionPolicy): Promise<number> {
+    const query = pruneQuery(
+      policy,
+      (n) => `$${n}`,
+      (time) => time,
+    );
+    if (!query) return 0;
+    // One statement: the events and their jobs go together (the foreign key is checked at its end).
+    const { rowCount } = await this.pool.query(
+      `WITH doomed AS (${query.sql}),
+         gone AS (DELETE FROM events WHERE job_id IN (SELECT id FROM doomed))
+       DELETE FROM jobs WHERE id IN (SELECT id FROM doomed)`,
+      query.params,
+    );
+    return rowCount ?? 0;
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import {
   type JobKind,
   type JobStatus,
   type RecoveryPolicy,
+  type RetentionPolicy,
   type SubmitOptions,
 } from "./types.js";
 
@@ -167,4 +168,38 @@ export function toPage(rows: JobRow[], size: number): { jobs: Job[]; next?: stri
   const jobs = rows.slice(0, size).map(toJob);
   const last = rows[size - 1];
   return rows.length > size && last ? { jobs, next: encodeCursor(last.pos) } : { jobs };
+}
+
+export const PRUNE_BATCH = 500;
+
+/**
+ * The ids prune() removes, as a query both stores run (`placeholder(n)` spells the n-th
+ * parameter): finished jobs finished before the cutoff, or beyond the newest `keepNewest`.
+ */
+export function pruneQuery(
+  policy: RetentionPolicy,
+  placeholder: (n: number) => string,
+  time: (value: Date) => unknown,
+): { sql: string; params: unknown[] } | undefined {
+  const params: unknown[] = [];
+  const add = (value: unknown) => {
+    params.push(value);
+    return placeholder(params.length);
+  };
+  const final = "status IN ('succeeded', 'failed', 'cancelled', 'interrupted')";
+  const reasons: string[] = [];
+  if (policy.finishedBefore)
+    reasons.push(`COALESCE(finished_at, created_at) < ${add(time(policy.finishedBefore))}`);
+  if (policy.keepNewest !== undefined)
+    reasons.push(
+      `pos < COALESCE((SELECT MIN(pos) FROM (SELECT pos FROM jobs WHERE ${final}
+         ORDER BY pos DESC LIMIT ${add(Math.max(Math.trunc(policy.keepNewest), 0))}) newest),
+         ${Number.MAX_SAFE_INTEGER})`,
+    );
+  if (reasons.length === 0) return undefined;
+  const limit = add(Math.max(Math.trunc(policy.limit ?? PRUNE_BATCH), 1));
+  return {
+    sql: `SELECT id FROM jobs WHERE ${final} AND (${reasons.join(" OR ")}) ORDER BY pos LIMIT ${limit}`,
+    params,
+  };
 }

@@ -4,7 +4,7 @@
  * the change is durable, so an accepted job survives `kill -9`.
  *
  * Changes since the first commit, all additive (no signature changed): FinishOptions.worker,
- * recover()'s optional third argument, StoreOptions (open.ts).
+ * recover()'s optional third argument, StoreOptions (open.ts), prune() (retention).
  */
 
 export const JOB_KINDS = ["build", "build-all", "plan", "detect"] as const;
@@ -107,6 +107,16 @@ export interface StoreOptions {
   leaseMs?: number;
 }
 
+/** Which finished jobs prune() removes (with their events); queued and running jobs never. */
+export interface RetentionPolicy {
+  /** Finished jobs that finished before this time. */
+  finishedBefore?: Date;
+  /** All but the newest N finished jobs (by submit order). */
+  keepNewest?: number;
+  /** At most this many jobs per call (default 500), so one call never holds the queue long. */
+  limit?: number;
+}
+
 /** What happens on start-up to jobs a dead instance left `running`. */
 export type RecoveryPolicy = "interrupt" | "requeue";
 
@@ -140,5 +150,11 @@ export interface JobStore {
    * many. Also heartbeats `worker`. Call it at start-up before claiming.
    */
   recover(worker: string, policy: RecoveryPolicy, options?: RecoverOptions): Promise<number>;
+  /**
+   * Deletes finished jobs (and their events) the policy names, never a queued or running one;
+   * returns how many (at most `limit`: call again while it returns `limit`). A pruned job's
+   * idempotency key may be used again.
+   */
+  prune(policy: RetentionPolicy): Promise<number>;
   close(): Promise<void>;
 }
