@@ -14,6 +14,8 @@ import {
   archiveEntries,
   gitTimeout,
   insecureGitHost,
+  retainDays,
+  retainJobs,
   bodyBytes as serveBody,
   jobConcurrency as serveConcurrency,
   corsOrigin as serveOrigin,
@@ -598,6 +600,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--rate-limit <n>", "requests per second per token (default 50)", serveRate)
     .option("--max-body <bytes>", "largest request body (default 1 MiB)", serveBody)
     .option("--worker-id <id>", "this instance's id in the queue (default: host:port)", serveWorker)
+    // retention of finished jobs (src/serve/retention.ts)
+    .option(
+      "--retain-days <n>",
+      "delete finished jobs after N days (default 30, 0: never)",
+      retainDays,
+    )
+    .option("--retain-jobs <n>", "keep at most N finished jobs (default 10000, 0: all)", retainJobs)
+    // end retention
     // job sources (git URLs, uploaded archives)
     .option("--sources-dir <dir>", "per-job clones and unpacked uploads (default: ~/.local/state)")
     .option(
