@@ -1,3 +1,5 @@
+import { symlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { HiltError } from "../../src/errors.js";
 import {
@@ -5,8 +7,10 @@ import {
   checkEntry,
   type EntryHeader,
 } from "../../src/serve/sources/archive-policy.js";
+import { diskUse, watchDiskUse } from "../../src/serve/sources/disk-use.js";
 import { gitConfig, gitEnv } from "../../src/serve/sources/git-fetch.js";
 import { checkGitRef, checkGitUrl, redactUrl } from "../../src/serve/sources/git-url.js";
+import { tempRepo } from "../helpers/cli.js";
 import { tarOf, tgzOf } from "../helpers/tar-builder.js";
 
 /** The pure parts of hilt serve's job sources: which URLs, refs and tar entries are accepted. */
@@ -212,5 +216,27 @@ describe("tar entry policy", () => {
     expect(archiveFormat(tarOf([{ name: "a" }]))).toBe("tar");
     expect(archiveFormat(Buffer.from("PK\u0003\u0004zip"))).toBeUndefined();
     expect(archiveFormat(Buffer.alloc(1024))).toBeUndefined();
+  });
+});
+
+describe("disk use of a clone", () => {
+  it("counts files in nested folders, not what links point to", async () => {
+    const dir = tempRepo({ "a.bin": "x".repeat(1000), "d/e/b.bin": "y".repeat(500) });
+    symlinkSync("/etc/passwd", path.join(dir, "link"));
+    expect(await diskUse(dir, 10_000)).toBe(1500 + "/etc/passwd".length);
+    expect(await diskUse(dir, 100)).toBeGreaterThan(100);
+  });
+
+  it("calls back once when the folder grows past the cap", async () => {
+    const dir = tempRepo({ "a.bin": "x" });
+    let calls = 0;
+    const stop = watchDiskUse(dir, 5000, () => calls++, 20);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(calls).toBe(0);
+    writeFileSync(path.join(dir, "b.bin"), "z".repeat(6000));
+    for (let i = 0; i < 50 && calls === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 80));
+    stop();
+    expect(calls).toBe(1);
   });
 });

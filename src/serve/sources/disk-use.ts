@@ -27,9 +27,11 @@ export async function diskUse(dir: string, cap: number): Promise<number> {
 
 /**
  * Calls `over` once if `dir` grows past `cap` bytes while a process writes into it (git has no
- * size cap of its own for a fetch or a checkout). Returns the stop function.
+ * size cap of its own for a fetch or a checkout). It polls: the disk may pass the cap by what
+ * the process writes between two looks (and the caller checks once more at the end). Returns
+ * the stop function.
  */
-export function watchDiskUse(dir: string, cap: number, over: () => void, everyMs = 500) {
+export function watchDiskUse(dir: string, cap: number, over: () => void, everyMs = 200) {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const check = async () => {
