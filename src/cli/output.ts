@@ -1,7 +1,7 @@
 import type { CommanderError } from "commander";
 import { ExitCode, HiltError, InvalidConfigError, toHiltError } from "../errors.js";
 import { formatDiagnostic } from "../model/diagnostics.js";
-import { failureResult } from "../report/result-schema.js";
+import { failureResult } from "../report/failure-result.js";
 import { HINT_SEPARATOR } from "./flags.js";
 
 export interface OutputOptions {

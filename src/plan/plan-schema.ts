@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { stepSchema } from "../model/catalog-schema.js";
+import { PLAN_SCHEMA_VERSION } from "./plan-version.js";
 
-/** 2: Dockerfile digests, generated Dockerfiles inline, base image digests, paths from root. */
-export const PLAN_SCHEMA_VERSION = 2;
+export { PLAN_SCHEMA_VERSION };
 
 const refsSchema = z.object({
   immutable: z.array(z.string()).describe("Pushed first; never move."),

@@ -8,12 +8,8 @@ import { type BaseDigests, digestOf, dockerfileBases } from "./bases.js";
 import { criticalPath, topologicalWaves, withAncestors } from "./graph.js";
 import { canonicalJson, HASH_VERSION, sha256 } from "./hash.js";
 import { ociLabels } from "./labels.js";
-import {
-  type BuildGraph,
-  type BuildSpec,
-  PLAN_SCHEMA_VERSION,
-  type PlanNode,
-} from "./plan-schema.js";
+import type { BuildGraph, BuildSpec, PlanNode } from "./plan-schema.js";
+import { PLAN_SCHEMA_VERSION } from "./plan-version.js";
 import { computeTags, contentTag, type GitInfo } from "./tags.js";
 import { describeTarget, type PushTarget, refsFor, repositoryFor } from "./targets.js";
 

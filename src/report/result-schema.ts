@@ -1,6 +1,8 @@
 import { z } from "zod";
 
-export const RESULT_SCHEMA_VERSION = 1;
+import { RESULT_SCHEMA_VERSION } from "./failure-result.js";
+
+export { RESULT_SCHEMA_VERSION };
 
 export const errorInfoSchema = z.object({
   code: z.string().describe("Stable error code, e.g. ENGINE_UNAVAILABLE."),
@@ -104,26 +106,4 @@ export type ImageResult = z.infer<typeof imageResultSchema>;
 export type ImageSize = z.infer<typeof imageSizeSchema>;
 export type HiltResult = z.infer<typeof resultSchema>;
 
-/** The document printed when a run fails before any image: still valid, still parseable. */
-export function failureResult(
-  error: { code: string; message: string; hint?: string | undefined },
-  push = "none",
-): HiltResult {
-  return {
-    schemaVersion: RESULT_SCHEMA_VERSION,
-    kind: "hilt.result",
-    ok: false,
-    engine: "none",
-    push,
-    images: [],
-    client: null,
-    server: null,
-    ports: {},
-    durationMs: 0,
-    error: {
-      code: error.code,
-      message: error.message,
-      ...(error.hint ? { hint: error.hint } : {}),
-    },
-  };
-}
+export { failureResult } from "./failure-result.js";
