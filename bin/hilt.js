@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-// Runs the bundled CLI (dist/bundle/, built by `npm run build`). Node 22.1+ keeps a compile cache
-// of it, so later starts skip most of the parsing; older Nodes simply lack the function.
-import module from "node:module";
+// Runs the bundled CLI (dist/bundle/, built by `npm run build`) through its loader, which keeps
+// a V8 code cache of it in the user's cache folder (src/cli/code-cache.ts). CommonJS (see
+// package.json here): an ES module entry would cost every start Node's ESM loader.
+"use strict";
 
-module.enableCompileCache?.();
-const { main } = await import("../dist/bundle/hilt.mjs");
-process.exitCode = await main(process.argv);
+const path = require("node:path");
+
+require("../dist/bundle/start.cjs")
+  .start(process.argv, path.join(__dirname, "../dist/bundle"))
+  .then((code) => {
+    process.exitCode = code;
+  });

@@ -9,6 +9,7 @@ import {
   cpSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -35,12 +36,16 @@ interface Packed {
   files: { path: string }[];
 }
 
-function run(command: string, args: string[], cwd: string) {
-  const result = spawnSync(command, args, { cwd, encoding: "utf8", timeout: 600_000 });
+function run(command: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv) {
+  return runBoth(command, args, cwd, env).stdout;
+}
+
+function runBoth(command: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv) {
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", timeout: 600_000, env });
   if (result.status !== 0) {
     throw new Error(`${command} ${args.join(" ")} exited ${result.status}\n${result.stderr}`);
   }
-  return result.stdout;
+  return result;
 }
 
 describe("the npm package, installed from its tarball", () => {
@@ -96,7 +101,11 @@ describe("the npm package, installed from its tarball", () => {
     expect(files).toEqual(
       expect.arrayContaining([
         "bin/hilt.js",
+        "bin/package.json",
+        "dist/bundle/hilt.cjs",
         "dist/bundle/hilt.mjs",
+        "dist/bundle/start.cjs",
+        "dist/bundle/import.cjs",
         "dist/lib.js",
         "dist/lib.d.ts",
         "schema/catalog.schema.json",
@@ -155,6 +164,33 @@ describe("the npm package, installed from its tarball", () => {
     };
     expect(plan.kind).toBe("hilt.plan");
     expect(plan.nodes.map((n) => n.name)).toEqual(["base"]);
+  });
+
+  it("keeps a code cache in the user's cache folder, never in the repository", () => {
+    const repo = tempRepo({
+      "catalog.yaml": "schemaVersion: 1\nimages:\n  base:\n    from: debian:bookworm-slim\n",
+    });
+    const cacheHome = path.join(work, "cache-home");
+    const env = { ...process.env, XDG_CACHE_HOME: cacheHome, HILT_DEBUG: "1" };
+    const start = (envHere = env) => {
+      const { stdout, stderr } = runBoth(bin, ["plan", "--json", "--offline"], repo, envHere);
+      return { stdout, status: /^code cache: (\w+)$/m.exec(stderr)?.[1] };
+    };
+    const first = start();
+    expect(first.status).toBe("absent");
+    const second = start();
+    expect(second).toEqual({ stdout: first.stdout, status: "accepted" });
+    const files = readdirSync(path.join(cacheHome, "hilt"));
+    expect(files).toEqual([expect.stringMatching(/^hilt-[0-9a-f]{24}-plan\.v8cache$/)]);
+    // A damaged cache changes nothing but the time; the next start writes a good one.
+    const cache = path.join(cacheHome, "hilt", files[0] as string);
+    writeFileSync(cache, readFileSync(cache).subarray(0, 1000));
+    expect(start()).toEqual({ stdout: first.stdout, status: "absent" });
+    expect(start().status).toBe("accepted");
+    // A cache folder inside the repository is not used.
+    const inside = { ...env, XDG_CACHE_HOME: path.join(repo, ".cache") };
+    expect(start(inside)).toEqual({ stdout: first.stdout, status: "off" });
+    expect(readdirSync(repo).sort()).toEqual(["catalog.yaml"]);
   });
 
   it("the Node API and the schemas resolve by the package's name", () => {
