@@ -7,6 +7,8 @@ export interface JobCommand {
   cwd: string;
   /** The CLI's arguments after its script: `build --json --events … -- targets`. */
   args: string[];
+  /** Variables the CLI child gets on top of the runner's (a job source's git boundary). */
+  env?: Record<string, string>;
 }
 
 type Options = {

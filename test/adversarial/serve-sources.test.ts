@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
 } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -59,6 +60,11 @@ beforeAll(async () => {
   sourcesDir = path.join(outside, "sources");
   canary = path.join(outside, "pwned");
   mkdirSync(root);
+  // The server's folders sit inside a git repository of their own: no job may report its commit.
+  bareRepo(outside, "around", [{ "x.txt": "x" }]);
+  renameSync(path.join(outside, "around.work", ".git"), path.join(outside, ".git"));
+  rmSync(path.join(outside, "around.work"), { recursive: true, force: true });
+  rmSync(path.join(outside, "around.git"), { recursive: true, force: true });
   const repos = path.join(outside, "git");
   mkdirSync(repos);
   commits = bareRepo(repos, "app", [
@@ -136,7 +142,7 @@ function tree(dir = outside, prefix = ""): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir)) {
     const rel = prefix ? `${prefix}/${name}` : name;
-    if (rel === "git" || rel.startsWith("jobs.db")) continue;
+    if (rel === "git" || rel === ".git" || rel.startsWith("jobs.db")) continue;
     out.push(rel);
     const full = path.join(dir, name);
     if (lstatSync(full).isDirectory()) out.push(...tree(full, rel));
@@ -405,6 +411,17 @@ describe("accepted sources run in their own folder, which goes when the job ends
     expect(tree()).toEqual(UNTOUCHED);
     expect(existsSync(canary)).toBe(false);
   });
+
+  it("an archive job does not report the commit of a repository around --sources-dir", async () => {
+    const catalog = "schemaVersion: 1\nimages:\n  app: { from: debian:bookworm-slim }\n";
+    const answer = await upload(tgzOf([{ name: "catalog.yaml", body: catalog }]), "kind=plan");
+    expect(answer.status).toBe(202);
+    const job = await finalJob(answer.json.id);
+    expect(job.status).toBe("succeeded");
+    expect(job.result.kind).toBe("hilt.plan");
+    expect(job.result.git).toEqual({});
+    expect(tree()).toEqual(UNTOUCHED);
+  }, 60_000);
 
   it("a git job records the commit it built and its folder is removed", async () => {
     const answer = await submitGit({ git: good, ref: "main" });

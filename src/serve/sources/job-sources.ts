@@ -144,7 +144,7 @@ export class JobSources {
         status: "fetched",
         time: time(),
       });
-      return jobCommand(tree, job.request);
+      return this.confined(jobCommand(tree, job.request));
     }
     const tree = this.uploadDir(source.archive.upload);
     if (!existsSync(tree))
@@ -159,7 +159,15 @@ export class JobSources {
       entries: source.archive.entries,
       time: time(),
     });
-    return jobCommand(tree, job.request);
+    return this.confined(jobCommand(tree, job.request));
+  }
+
+  /**
+   * The CLI reads the commit with git from the job's folder: git must not climb out of it into
+   * a repository around --sources-dir (an archive has no .git of its own) and report its commit.
+   */
+  private confined(command: JobCommand): JobCommand {
+    return { ...command, env: { GIT_CEILING_DIRECTORIES: this.dir } };
   }
 
   /** The job is final: its folder goes (nothing in it is part of the result). */
