@@ -276,6 +276,7 @@ export class Runner {
     const env: Record<string, string | undefined> = { [WORKER_ENV]: this.options.worker };
     for (const name of this.options.hiddenEnv) env[name] = undefined;
     for (const name of PASSED_SECRETS) if (process.env[name]) env[name] = process.env[name];
+    Object.assign(env, command.env);
     const result = await exec({
       command: cli.command,
       args: [...cli.args, ...command.args],
