@@ -151,14 +151,16 @@ export async function prepareBuildSecrets(
   options: RegistryConfigOptions = {},
 ): Promise<PreparedSecrets> {
   const env = options.env ?? process.env;
-  const registry =
-    options.npmRegistry ??
-    (await hostValue("npm", ["config", "get", "registry"])) ??
-    "https://registry.npmjs.org/";
-  const ca = options.caCert ?? (await hostValue("npm", ["config", "get", "cafile"]));
+  // The three host lookups at once: each starts a process (pip's takes seconds on a busy host).
+  const [hostRegistry, hostCa, hostPipIndex] = await Promise.all([
+    options.npmRegistry ?? hostValue("npm", ["config", "get", "registry"]),
+    options.caCert ?? hostValue("npm", ["config", "get", "cafile"]),
+    options.pipIndex ?? hostValue("pip", ["config", "get", "global.index-url"]),
+  ]);
+  const registry = hostRegistry ?? "https://registry.npmjs.org/";
+  const ca = hostCa;
   const hasCa = ca !== undefined && existsSync(ca);
-  const pipIndex =
-    options.pipIndex ?? (await hostValue("pip", ["config", "get", "global.index-url"]));
+  const pipIndex = hostPipIndex;
   const token = env.NPM_TOKEN || env.NODE_AUTH_TOKEN || undefined;
   const goEnv = options.goEnv ?? (await hostGoEnv(env));
 
