@@ -37,19 +37,28 @@ if (!registry || !base) {
 }
 const root = path.resolve(import.meta.dirname, "..");
 
-/** The current sources bundled into a temporary package (scripts/bundle.mjs, HILT_BUNDLE_DIR). */
+/**
+ * The current sources bundled into a temporary package, by the committed bin/hilt.js and
+ * scripts/bundle.mjs (git HEAD: a half-edited launcher in the work tree must not decide), with
+ * HILT_BUNDLE_DIR, leaving dist/ alone.
+ */
 function freshBin(): string {
   const dir = mkdtempSync(path.join(tmpdir(), "hilt-bench-bin-"));
-  mkdirSync(path.join(dir, "bin"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  for (const folder of ["bin", "scripts"]) mkdirSync(path.join(dir, folder));
+  for (const file of ["bin/hilt.js", "scripts/bundle.mjs"]) {
+    const committed = spawnSync("git", ["show", `HEAD:${file}`], { cwd: root, encoding: "utf8" });
+    if (committed.status !== 0) throw new Error(`git show HEAD:${file}: ${committed.stderr}`);
+    writeFileSync(path.join(dir, file), committed.stdout);
+  }
   cpSync(path.join(root, "package.json"), path.join(dir, "package.json"));
-  cpSync(path.join(root, "bin/hilt.js"), path.join(dir, "bin/hilt.js"));
-  symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
-  const built = spawnSync(process.execPath, [path.join(root, "scripts/bundle.mjs")], {
+  for (const link of ["node_modules", "src", "tsconfig.json"])
+    symlinkSync(path.join(root, link), path.join(dir, link));
+  const built = spawnSync(process.execPath, [path.join(dir, "scripts/bundle.mjs")], {
     env: { ...process.env, HILT_BUNDLE_DIR: path.join(dir, "dist/bundle") },
     encoding: "utf8",
   });
   if (built.status !== 0) throw new Error(`bundling failed: ${built.stderr}`);
-  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   return path.join(dir, "bin/hilt.js");
 }
 

@@ -238,6 +238,7 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
           }),
           onStarted: (name, at) => emit({ event: "started", image: name }, at),
           log: options.log ?? (() => {}),
+          notice: options.notice ?? options.log ?? (() => {}),
         })
       : undefined;
 
@@ -335,6 +336,8 @@ async function startSession(input: {
   request: (node: PlanNode) => Omit<SessionBuildRequest, "baseRef">;
   onStarted: (name: string, at: number) => void;
   log: (line: string) => void;
+  /** Lines the user sees: a session that failed and what happens instead. */
+  notice: (line: string) => void;
 }): Promise<Session | undefined> {
   const { graph, backend, signal } = input;
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
@@ -395,7 +398,7 @@ async function startSession(input: {
     (error: unknown) => {
       if (signal.aborted) throw error;
       const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-      input.log(`session failed (${reason}); building its images one by one`);
+      input.notice(`one-session build failed (${reason}); building its images one by one`);
       return undefined;
     },
   );
