@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   chmodSync,
@@ -9,6 +10,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  symlinkSync,
 } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
@@ -17,7 +19,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchCommit } from "../../src/serve/sources/git-fetch.js";
 import { checkGitUrl } from "../../src/serve/sources/git-url.js";
-import { type ServeProcess, startServe } from "../e2e/serve-server.js";
+import { followEvents, type ServeProcess, startServe } from "../e2e/serve-server.js";
 import { bareRepo, type GitHttpServer, startGitHttpServer } from "../helpers/git-http-server.js";
 import { gnuLongName, paxPath, tarOf, tgzOf } from "../helpers/tar-builder.js";
 
@@ -42,6 +44,7 @@ let canary = "";
 let server: ServeProcess;
 let git: GitHttpServer;
 let hostile: GitHttpServer;
+let stalling: GitHttpServer;
 let good = "";
 let commits: string[] = [];
 
@@ -73,6 +76,7 @@ beforeAll(async () => {
   bareRepo(repos, "big", [{ "blob.bin": randomBytes(MAX_SOURCE + 50_000) }]);
   git = await startGitHttpServer(repos);
   hostile = await startGitHttpServer(repos, [hang, redirect]);
+  stalling = await startGitHttpServer(repos, [], { hangFetch: true });
   good = `${git.url}/app.git`;
   server = await startServe(
     [
@@ -103,6 +107,7 @@ afterAll(async () => {
   await server?.stop();
   await git?.close();
   await hostile?.close();
+  await stalling?.close();
   if (outside) {
     chmodSync(path.join(sourcesDir, "home"), 0o755);
     rmSync(outside, { recursive: true, force: true });
@@ -225,6 +230,34 @@ describe("hilt serve refuses hostile git sources", () => {
     await expectRefused(answer, 422, "GIT_TIMEOUT");
   }, 60_000);
 
+  it("fails the job with GIT_TIMEOUT when the server stalls the clone, folder removed", async () => {
+    const answer = await submitGit({ git: `${stalling.url}/app.git` });
+    expect(answer.status).toBe(202);
+    const job = await finalJob(answer.json.id);
+    expect(job.status).toBe("failed");
+    expect(job.result.error.code).toBe("GIT_TIMEOUT");
+    expect(tree()).toEqual(UNTOUCHED);
+  }, 60_000);
+
+  it("cancels a job while its clone stalls: cancelled, git ended, folder removed", async () => {
+    const answer = await submitGit({ git: `${stalling.url}/app.git` });
+    expect(answer.status).toBe(202);
+    const id = answer.json.id;
+    const headers = { Authorization: `Bearer ${BUILD}` };
+    // The clone has started (its first source event) when the cancel comes.
+    await followEvents(`${server.url}/jobs/${id}/events`, headers, (e) =>
+      e.data.includes('"event":"source"'),
+    );
+    const cancel = await fetch(`${server.url}/jobs/${id}/cancel`, { method: "POST", headers });
+    expect(cancel.status).toBe(202);
+    const job = await finalJob(id);
+    expect(job.status).toBe("cancelled");
+    expect(job.result.error.code).toBe("INTERRUPTED");
+    const git = spawnSync("pgrep", ["-f", `${stalling.url}/app.git`], { encoding: "utf8" });
+    expect(git.stdout.trim()).toBe("");
+    expect(tree()).toEqual(UNTOUCHED);
+  }, 60_000);
+
   it("fails the job with SOURCE_TOO_LARGE when the clone passes the disk cap, folder removed", async () => {
     const answer = await submitGit({ git: `${git.url}/big.git` });
     expect(answer.status).toBe(202);
@@ -258,7 +291,6 @@ describe("a hostile repository's contents stay inert in its clone", () => {
     ]);
     // A committed symbolic link out of the repository.
     const workTree = path.join(repos, "evil.work");
-    const { spawnSync } = await import("node:child_process");
     const gitIn = (...args: string[]) =>
       spawnSync("git", args, {
         cwd: workTree,
@@ -273,7 +305,7 @@ describe("a hostile repository's contents stay inert in its clone", () => {
         },
         encoding: "utf8",
       });
-    const { symlinkSync } = await import("node:fs");
+
     symlinkSync("/etc/passwd", path.join(workTree, "passwd-link"));
     gitIn("add", "-A");
     // A submodule entry (gitlink) whose URL in .gitmodules would run a command if fetched.

@@ -66,10 +66,16 @@ export function bareRepo(
 export async function startGitHttpServer(
   root: string,
   routes: Route[] = [],
+  options: { hangFetch?: boolean } = {},
 ): Promise<GitHttpServer> {
   const backend = path.join(GIT(["--exec-path"], root), "git-http-backend");
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(async (req, res) => {
     for (const route of routes) if (route(req, res)) return;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    // A server that lists its refs but never sends a pack: the job's clone must end anyway.
+    if (options.hangFetch && body.includes("command=fetch")) return;
     const url = new URL(req.url ?? "/", "http://localhost");
     const child = spawn(backend, [], {
       env: {
@@ -92,7 +98,8 @@ export async function startGitHttpServer(
       },
       stdio: ["pipe", "pipe", "ignore"],
     });
-    req.pipe(child.stdin);
+    child.stdin.on("error", () => {});
+    child.stdin.end(body);
     let head = Buffer.alloc(0);
     let headersDone = false;
     child.stdout.on("data", (chunk: Buffer) => {
