@@ -181,9 +181,12 @@ export function loadBundle(file: string, options: CacheOptions): LoadedBundle {
   try {
     const bytes = readFileSync(file);
     // The bundle, this Node and its V8: V8 itself checks only the source's length and its flags.
+    // The flags are in the key too, so that starts with other flags keep a cache of their own
+    // instead of replacing each other's.
+    const flags = `${process.execArgv.join(" ")}\0${process.env.NODE_OPTIONS ?? ""}`;
     key = createHash("sha256")
       .update(bytes)
-      .update(`\0${process.version}\0${process.arch}\0${process.versions.v8}`)
+      .update(`\0${process.version}\0${process.arch}\0${process.versions.v8}\0${flags}`)
       .digest("hex")
       .slice(0, 24);
     cacheFile = path.join(dir, `hilt-${key}-${options.command}.v8cache`);

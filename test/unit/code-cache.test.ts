@@ -21,9 +21,20 @@ import { tempRepo } from "../helpers/cli.js";
 
 /** The loader, bundled as scripts/bundle.mjs bundles it: spawns then need no TypeScript loader. */
 let MODULE = "";
+let STARTER = "";
 beforeAll(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "hilt-code-cache-"));
   MODULE = path.join(dir, "code-cache.cjs");
+  STARTER = path.join(dir, "start.cjs");
+  writeFileSync(
+    STARTER,
+    `const [loader, file, dir, command, n] = process.argv.slice(2);
+const b = require(loader).loadBundle(file, { dir: JSON.parse(dir) ?? undefined, command });
+const answer = b.exports.answer(Number(n));
+b.save();
+console.log(JSON.stringify({ status: b.status, answer }));
+`,
+  );
   await build({
     entryPoints: [path.resolve(import.meta.dirname, "../../src/cli/code-cache.ts")],
     outfile: MODULE,
@@ -58,15 +69,22 @@ interface Start {
  * One start in a process of its own, as the CLI's are: within one process V8 keeps compiled
  * scripts in memory and would not even look at the cache file. Loads, answers, saves.
  */
-function start(file: string, dir: string | undefined, command = "plan", n = 21): Start {
-  const script = `
-    const { loadBundle } = require(${JSON.stringify(MODULE)});
-    const b = loadBundle(${JSON.stringify(file)}, { dir: ${JSON.stringify(dir)}, command: ${JSON.stringify(command)} });
-    const answer = b.exports.answer(${n});
-    b.save();
-    console.log(JSON.stringify({ status: b.status, answer }));`;
-  const child = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
+function start(
+  file: string,
+  dir: string | undefined,
+  command = "plan",
+  n = 21,
+  nodeArgs: string[] = [],
+): Start {
+  // A script file, not -e: the code is then not among the process's options (execArgv), which
+  // are part of the cache's key.
+  const child = spawnSync(
+    process.execPath,
+    [...nodeArgs, STARTER, MODULE, file, JSON.stringify(dir ?? null), command, String(n)],
+    { encoding: "utf8" },
+  );
   expect(child.status, child.stderr).toBe(0);
+  expect(child.stderr).toBe(""); // no warning, whatever became of the cache
   return JSON.parse(child.stdout) as Start;
 }
 
@@ -103,6 +121,15 @@ describe("loadBundle", () => {
     start(file, dir, "plan");
     expect(start(file, dir, "validate").status).toBe("absent");
     expect(start(file, dir, "plan").status).toBe("accepted");
+    expect(cacheFiles(dir)).toHaveLength(2);
+  });
+
+  it("starts with other V8 flags keep their own cache rather than replace each other's", () => {
+    const { file, dir } = setup();
+    start(file, dir);
+    expect(start(file, dir, "plan", 1, ["--stack-size=900"]).status).toBe("absent");
+    expect(start(file, dir, "plan", 1, ["--stack-size=900"]).status).toBe("accepted");
+    expect(start(file, dir).status).toBe("accepted");
     expect(cacheFiles(dir)).toHaveLength(2);
   });
 
