@@ -394,6 +394,32 @@ describe("hilt serve: git and archive sources", () => {
     expect((await store.list({ limit: 10 })).jobs).toEqual([]);
   });
 
+  it("pins a full commit id without any network; a retried key is the same job", async () => {
+    const { call } = setup({ sources: true });
+    const sha = "0123456789abcdef0123456789abcdef01234567";
+    const body = { kind: "plan", source: { git: "https://example.com/r.git", ref: sha } };
+    const headers = { "Idempotency-Key": "git-1" };
+    const first = await call("POST", "/jobs", { token: BUILD, body, headers });
+    expect(first.status).toBe(202);
+    const job = await first.json();
+    expect(job.request.source).toEqual({ git: "https://example.com/r.git", ref: sha, commit: sha });
+    const again = await call("POST", "/jobs", { token: BUILD, body, headers });
+    expect(again.status).toBe(200);
+    expect((await again.json()).id).toBe(job.id);
+    const other = { ...body, source: { ...body.source, ref: sha.replace("0", "f") } };
+    expect((await call("POST", "/jobs", { token: BUILD, body: other, headers })).status).toBe(409);
+    // A folder job is stored as before: no source at all.
+    const folder = await call("POST", "/jobs", {
+      token: BUILD,
+      body: { kind: "plan", workspace: "repo" },
+    });
+    expect(Object.keys((await folder.json()).request).sort()).toEqual([
+      "kind",
+      "options",
+      "workspace",
+    ]);
+  });
+
   it("refuses a source on a server without sources", async () => {
     const { call } = setup();
     const response = await call("POST", "/jobs", {

@@ -12,7 +12,7 @@ import {
   jobRequestSchema,
   listQuerySchema,
 } from "../schemas.js";
-import type { JobSources } from "../sources/job-sources.js";
+import { type JobSources, sourceOf } from "../sources/job-sources.js";
 import { followJob, resumeAfter } from "../sse.js";
 import type { Job, JobRequest, JobStore } from "../store/types.js";
 import { invalidRequest } from "../validation.js";
@@ -54,21 +54,26 @@ async function readJson(request: Request): Promise<unknown> {
   }
 }
 
-/**
- * Same request for an Idempotency-Key: what the caller sent, not what the server added (the
- * commit a branch named at that moment, the folder an upload was unpacked into).
- */
+/** What the server added to a request's source: the commit a ref named, the upload's folder. */
+function asSent(request: JobRequest): JobRequest {
+  const source = sourceOf(request);
+  if (!source) return request;
+  const sent =
+    "git" in source
+      ? { git: source.git, ref: source.ref }
+      : { archive: { ...source.archive, upload: undefined } };
+  return { ...request, source: sent } as JobRequest;
+}
+
+/** Same request for an Idempotency-Key: what the caller sent, not what the server added. */
 function sameRequest(a: JobRequest, b: JobRequest): boolean {
-  const added = new Set(["commit", "upload"]);
   const canonical = (value: unknown): string =>
-    JSON.stringify(value, (key, v) =>
-      added.has(key)
-        ? undefined
-        : v && typeof v === "object" && !Array.isArray(v)
-          ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)))
-          : v,
+    JSON.stringify(value, (_key, v) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)))
+        : v,
     );
-  return canonical(a) === canonical(b);
+  return canonical(asSent(a)) === canonical(asSent(b));
 }
 
 function idempotencyKey(header: string | undefined) {
