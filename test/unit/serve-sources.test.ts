@@ -10,6 +10,7 @@ import {
 import { diskUse, watchDiskUse } from "../../src/serve/sources/disk-use.js";
 import { gitConfig, gitEnv } from "../../src/serve/sources/git-fetch.js";
 import { checkGitRef, checkGitUrl, redactUrl } from "../../src/serve/sources/git-url.js";
+import { defaultSourcesDir } from "../../src/serve/sources/job-sources.js";
 import { tempRepo } from "../helpers/cli.js";
 import { tarOf, tgzOf } from "../helpers/tar-builder.js";
 
@@ -238,5 +239,21 @@ describe("disk use of a clone", () => {
     await new Promise((r) => setTimeout(r, 80));
     stop();
     expect(calls).toBe(1);
+  });
+});
+
+describe("where job folders live by default", () => {
+  it("beside a SQLite queue, in the state folder for PostgreSQL", () => {
+    expect(defaultSourcesDir("sqlite:/var/lib/hilt/jobs.db")).toBe("/var/lib/hilt/jobs.db.sources");
+    expect(defaultSourcesDir("/var/lib/hilt/q.db")).toBe("/var/lib/hilt/q.db.sources");
+    const state = process.env.XDG_STATE_HOME;
+    process.env.XDG_STATE_HOME = "/state";
+    try {
+      expect(defaultSourcesDir("postgres://hilt@db/hilt")).toBe("/state/hilt/sources");
+      expect(defaultSourcesDir()).toBe("/state/hilt/sources");
+    } finally {
+      if (state === undefined) delete process.env.XDG_STATE_HOME;
+      else process.env.XDG_STATE_HOME = state;
+    }
   });
 });

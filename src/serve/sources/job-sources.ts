@@ -59,8 +59,16 @@ function young(dir: string, graceMs: number): boolean {
   }
 }
 
-/** --sources-dir's default: next to the default queue, in the user's state folder. */
-export function defaultSourcesDir(): string {
+/**
+ * --sources-dir's default: beside a SQLite queue (`jobs.db` → `jobs.db.sources`), so servers
+ * with different queues never sweep each other's folders; for PostgreSQL (one queue shared by
+ * instances) the user's state folder.
+ */
+export function defaultSourcesDir(queue?: string): string {
+  if (queue && !/^postgres(ql)?:\/\//i.test(queue)) {
+    const file = queue.replace(/^sqlite:(\/\/(?=\/))?/i, "");
+    if (file && file !== ":memory:") return `${path.resolve(file)}.sources`;
+  }
   const state = process.env.XDG_STATE_HOME || path.join(homedir(), ".local", "state");
   return path.join(state, "hilt", "sources");
 }
