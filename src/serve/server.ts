@@ -87,7 +87,7 @@ export async function runServer(flags: ServeFlags, options: ServeOptions): Promi
     const orphans = endOrphans(worker);
     const recovered = await store.recover(worker, policy);
     const sources = new JobSources({
-      dir: flags.sourcesDir ?? defaultSourcesDir(),
+      dir: flags.sourcesDir ?? defaultSourcesDir(queue),
       timeoutMs: (flags.gitTimeout ?? SOURCE_DEFAULTS.timeoutMs / 1000) * 1000,
       maxBytes: flags.sourceMaxBytes ?? SOURCE_DEFAULTS.maxBytes,
       maxEntries: flags.archiveMaxEntries ?? SOURCE_DEFAULTS.maxEntries,
