@@ -609,7 +609,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--retain-jobs <n>", "keep at most N finished jobs (default 10000, 0: all)", retainJobs)
     // end retention
     // job sources (git URLs, uploaded archives)
-    .option("--sources-dir <dir>", "per-job clones and unpacked uploads (default: ~/.local/state)")
+    .option("--sources-dir <dir>", "per-job clones and uploads (default: beside the SQLite queue)")
     .option(
       "--git-timeout <seconds>",
       "longest clone of a job's git source (default 300)",
