@@ -2,6 +2,7 @@ import { symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { HiltError } from "../../src/errors.js";
+import { archiveEntries, gitTimeout, insecureGitHost, sourceBytes } from "../../src/serve/flags.js";
 import {
   archiveFormat,
   checkEntry,
@@ -255,5 +256,27 @@ describe("where job folders live by default", () => {
       if (state === undefined) delete process.env.XDG_STATE_HOME;
       else process.env.XDG_STATE_HOME = state;
     }
+  });
+});
+
+describe("hilt serve's source flags", () => {
+  it("takes host names and IP addresses as insecure git hosts, nothing with a scheme or port", () => {
+    expect(insecureGitHost("127.0.0.1")).toEqual(["127.0.0.1"]);
+    expect(insecureGitHost("Git.Internal", ["[::1]"])).toEqual(["[::1]", "git.internal"]);
+    for (const bad of ["http://x", "x:9418", "-oProxyCommand", "", "a b", "*"])
+      expect(() => insecureGitHost(bad)).toThrow(/not a host name/);
+  });
+
+  it("takes whole numbers in range for the timeout and caps", () => {
+    expect(gitTimeout("300")).toBe(300);
+    expect(sourceBytes("1048576")).toBe(1_048_576);
+    expect(archiveEntries("10")).toBe(10);
+    for (const [parse, bad] of [
+      [gitTimeout, "0"],
+      [sourceBytes, "12"],
+      [archiveEntries, "-1"],
+      [gitTimeout, "1e3"],
+    ] as const)
+      expect(() => parse(bad)).toThrow(/whole number/);
   });
 });
