@@ -1,4 +1,3 @@
-import { EventEmitter } from "node:events";
 import type { JobStatus } from "./store/types.js";
 
 /** One stored event as its SSE message, encoded once for every follower. */
@@ -12,6 +11,11 @@ const RING = 2000;
 const RING_BYTES = 4 * 1024 * 1024;
 /** A finished job's feed stays this long, for the followers that are still catching up. */
 const LINGER_MS = 10_000;
+/**
+ * Followers woken per turn of the event loop: hundreds writing at once would hold the server's
+ * thread for tens of milliseconds, and a status read arriving then would wait for all of them.
+ */
+const WAKE_SLICE = 25;
 
 const encoder = new TextEncoder();
 
@@ -70,17 +74,23 @@ export class JobFeed {
  * PostgreSQL queue) still read the store, slowly.
  */
 export class JobSignals {
-  private readonly emitter = new EventEmitter();
+  private readonly waiting = new Map<string, Set<() => void>>();
   private readonly feeds = new Map<string, JobFeed>();
   private readonly lingering = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly lingerMs = LINGER_MS) {
-    // Hundreds of followers of one job are expected, not a leak.
-    this.emitter.setMaxListeners(0);
-  }
+  constructor(private readonly lingerMs = LINGER_MS) {}
 
+  /** Wakes the job's followers, a slice per turn of the event loop (requests answered between). */
   changed(jobId: string): void {
-    this.emitter.emit(jobId);
+    const waiters = this.waiting.get(jobId);
+    if (!waiters) return;
+    this.waiting.delete(jobId);
+    const all = [...waiters];
+    const wake = (from: number) => {
+      for (const done of all.slice(from, from + WAKE_SLICE)) done();
+      if (from + WAKE_SLICE < all.length) setImmediate(wake, from + WAKE_SLICE);
+    };
+    wake(0);
   }
 
   /** The runner started the job here: its events will be published. */
@@ -124,14 +134,18 @@ export class JobSignals {
   /** Resolves at the next change of the job, or after `ms`, or when `signal` aborts. */
   next(jobId: string, ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
+      let waiters = this.waiting.get(jobId);
+      if (!waiters) this.waiting.set(jobId, (waiters = new Set()));
       const done = () => {
         clearTimeout(timer);
-        this.emitter.off(jobId, done);
+        const current = this.waiting.get(jobId);
+        current?.delete(done);
+        if (current?.size === 0) this.waiting.delete(jobId);
         signal?.removeEventListener("abort", done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.emitter.once(jobId, done);
+      waiters.add(done);
       signal?.addEventListener("abort", done, { once: true });
     });
   }

@@ -138,6 +138,41 @@ describe("hilt serve: SSE followers of a job running here", () => {
   });
 });
 
+describe("JobSignals", () => {
+  it("wakes many followers a slice per turn of the event loop, every one of them", async () => {
+    const signals = new JobSignals();
+    const woken: number[] = [];
+    const waits = Array.from({ length: 100 }, (_, i) =>
+      signals.next("job", 60_000).then(() => woken.push(i)),
+    );
+    signals.changed("job");
+    await Promise.resolve();
+    expect(woken.length).toBe(25);
+    await new Promise((r) => setImmediate(r));
+    expect(woken.length).toBeLessThan(100);
+    await Promise.all(waits);
+    expect(woken.sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  it("forgets a follower that timed out or left, and wakes only that job's", async () => {
+    const signals = new JobSignals();
+    const gone = new AbortController();
+    const left = signals.next("a", 60_000, gone.signal);
+    gone.abort();
+    await left;
+    await signals.next("a", 5);
+    let other = false;
+    const waiting = signals.next("b", 50).then(() => {
+      other = true;
+    });
+    signals.changed("a");
+    await new Promise((r) => setTimeout(r, 10));
+    expect(other).toBe(false);
+    await waiting;
+    expect(other).toBe(true);
+  });
+});
+
 describe("JobFeed", () => {
   const add = (feed: JobFeed, seq: number) => feed.add({ seq, message: sseMessage(seq, "{}") });
 
