@@ -134,8 +134,8 @@ export class JobSignals {
   /** Resolves at the next change of the job, or after `ms`, or when `signal` aborts. */
   next(jobId: string, ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      let waiters = this.waiting.get(jobId);
-      if (!waiters) this.waiting.set(jobId, (waiters = new Set()));
+      const waiters = this.waiting.get(jobId) ?? new Set<() => void>();
+      this.waiting.set(jobId, waiters);
       const done = () => {
         clearTimeout(timer);
         const current = this.waiting.get(jobId);
