@@ -56,7 +56,8 @@ export interface Backend {
   /**
    * Builds many images in one engine session (children from their parent's result in it). All
    * or nothing: it rejects when any image fails, and the caller builds what is left one by one.
-   * `onExported` says, as the session runs, when an image's result exists.
+   * Interrupted (the signal), it resolves with the images it had finished. `onExported` says,
+   * as the session runs, when an image's result exists.
    */
   buildSession?(
     requests: readonly SessionBuildRequest[],

@@ -191,8 +191,9 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
           log: options.log ?? (() => {}),
         }));
       // What the registry holds is what the result says: a missing platform fails the image.
+      // (Not for an image an interrupted session had pushed: the registry client is stopped too.)
       const platforms =
-        pushing && registry
+        pushing && registry && !(fromSession && signal.aborted)
           ? await producedPlatforms(registry, { ...node, digest: output.digest })
           : undefined;
       // The session's progress says when the image was pushed; its own build ends now.

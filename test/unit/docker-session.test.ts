@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { cacheUse } from "../../src/engine/docker/progress.js";
 import {
   parentContextName,
   parseSessionMetadata,
+  pushedManifests,
   type SessionImage,
   SessionProgress,
   sessionBakeFile,
   sessionTargetNames,
+  targetLog,
 } from "../../src/engine/docker/session.js";
 import { sessionMembers } from "../../src/engine/scheduler.js";
 import { planOf } from "../helpers/catalog.js";
@@ -156,6 +159,38 @@ describe("bake's results", () => {
     const progress = new SessionProgress({ pushStep: false, onExported: (t) => exported.push(t) });
     progress.feed("#4 [leaf-1] exporting to image\n#4 pushing layers 0.1s done\n#4 DONE 0.4s\n", 1);
     expect(exported).toEqual(["leaf-1"]);
+  });
+});
+
+describe("one target's part of the session log", () => {
+  const layer = `sha256:${"a".repeat(64)}`;
+  const manifest = `sha256:${"b".repeat(64)}`;
+  const log = [
+    "#5 [mid internal] load build definition from Dockerfile",
+    "#5 DONE 0.1s",
+    "#7 [mid] importing cache manifest from r/mid:buildcache",
+    "#7 DONE 0.1s",
+    "#8 [mid stage-0 2/2] RUN make",
+    `#8 ${layer} 1.2MB / 1.2MB 0.1s done`,
+    "#8 DONE 1.0s",
+    "#9 [base stage-0 2/2] RUN make",
+    "#9 CACHED",
+    "#10 [mid] exporting to image",
+    `#10 pushing manifest for r/mid:input-1@${manifest} 0.0s done`,
+    "#10 DONE 0.3s",
+  ].join("\n");
+
+  it("reads as a per-image build log: cache use per image, imports included", () => {
+    const mid = targetLog(log, "mid");
+    expect(mid).toContain("#8 [stage-0 2/2] RUN make");
+    expect(mid).toContain("#7 importing cache manifest from r/mid:buildcache");
+    expect(mid).not.toContain("#9");
+    expect(cacheUse(mid)).toEqual({ steps: 1, cached: 1, importedFrom: ["r/mid:buildcache"] });
+    expect(cacheUse(targetLog(log, "base"))).toEqual({ steps: 1, cached: 1, importedFrom: [] });
+  });
+
+  it("finds the manifests BuildKit pushed, for the images an interrupted session finished", () => {
+    expect(pushedManifests(log)).toEqual(new Map([["r/mid:input-1", manifest]]));
   });
 });
 

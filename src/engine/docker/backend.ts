@@ -28,10 +28,12 @@ import { privateDockerConfig, userDockerConfigDir } from "./config.js";
 import { cacheUse, describeCacheUse } from "./progress.js";
 import {
   parseSessionMetadata,
+  pushedManifests,
   type SessionImage,
   SessionProgress,
   sessionBakeFile,
   sessionTargetNames,
+  targetLog,
 } from "./session.js";
 
 function lastLines(text: string, count: number): string {
@@ -406,8 +408,7 @@ export class DockerBackend implements Backend {
       cwd: sessionDir,
       onStderr: (chunk) => progress.feed(chunk.toString("utf8"), Date.now()),
     });
-    if (signal.aborted)
-      throw new HiltError("INTERRUPTED", "build interrupted", { exitCode: ExitCode.interrupted });
+    if (signal.aborted) return this.finishedBeforeStop(requests, progress, targets, result.stderr);
     if (result.exitCode !== 0) {
       const reason =
         result.stderr.match(/^ERROR: (?:target \S+: )?(?:failed to solve: )?(.*)$/m)?.[1] ??
@@ -423,7 +424,8 @@ export class DockerBackend implements Backend {
       const metadata = digests.get(node.name) ?? {};
       const finishedAt = progress.finishedAt(targets.get(node.name) as string);
       const timing = finishedAt !== undefined ? { finishedAt } : {};
-      log(`${node.name}: built in the session`);
+      const own = targetLog(result.stderr, targets.get(node.name) as string);
+      log(`${node.name}: ${describeCacheUse(cacheUse(own))}`);
       if (push) {
         if (!metadata.manifestDigest)
           throw new HiltError("BUILD_FAILED", `docker reported no pushed digest for ${node.name}`);
@@ -442,7 +444,53 @@ export class DockerBackend implements Backend {
         ...timing,
       });
     }
-    log(`session: ${describeCacheUse(cacheUse(result.stderr))}`);
+    return outputs;
+  }
+
+  /**
+   * An interrupted session: the images it had finished (pushed or loaded), with the digest the
+   * registry has (docker driver: the image store's repo digest; BuildKit's own builders: the
+   * pushed manifest in the log). The rest are not reported built.
+   */
+  private async finishedBeforeStop(
+    requests: readonly SessionBuildRequest[],
+    progress: SessionProgress,
+    targets: ReadonlyMap<string, string>,
+    log: string,
+  ): Promise<Map<string, SessionOutput>> {
+    const exported = new Set(progress.exportedTargets());
+    const pushed = pushedManifests(log);
+    const outputs = new Map<string, SessionOutput>();
+    for (const request of requests) {
+      const { node } = request;
+      const target = targets.get(node.name) as string;
+      const tag = request.tags.find((t) => t.includes(":input-")) ?? request.tags[0];
+      if (!exported.has(target) || !tag) continue;
+      const finishedAt = progress.finishedAt(target);
+      let digest: string | undefined;
+      if (!request.push) digest = await this.localImage(tag);
+      else if ((this.chosen?.driver ?? "docker") !== "docker") digest = pushed.get(tag);
+      else {
+        const inspected = await this.run([
+          "image",
+          "inspect",
+          "--format",
+          "{{json .RepoDigests}}",
+          tag,
+        ]);
+        const repoDigests =
+          inspected.exitCode === 0 ? (JSON.parse(inspected.stdout) as string[]) : [];
+        digest = repoDigests
+          .find((d) => d.startsWith(`${node.repository}@`))
+          ?.slice(node.repository.length + 1);
+      }
+      if (!digest) continue;
+      outputs.set(node.name, {
+        digest,
+        ref: request.push ? `${node.repository}@${digest}` : tag,
+        ...(finishedAt !== undefined ? { finishedAt } : {}),
+      });
+    }
     return outputs;
   }
 

@@ -218,8 +218,43 @@ export class SessionProgress {
     }
   }
 
+  /** Targets whose result exists (exported, pushed), so far. */
+  exportedTargets(): string[] {
+    return [...this.exported.keys()];
+  }
+
   /** When the target was finished (exported, pushed), or its last step seen done. */
   finishedAt(target: string): number | undefined {
     return this.exported.get(target) ?? this.lastDone.get(target);
   }
+}
+
+/**
+ * One target's part of bake's plain log, as `docker buildx build` would have printed it (the
+ * target's prefix taken off the step names), so per-image readers (cache use) work on it.
+ */
+export function targetLog(log: string, target: string): string {
+  const lines = log.split("\n");
+  const own = new Set<string>();
+  for (const line of lines) {
+    const vertex = VERTEX.exec(line);
+    if (vertex?.[1] && vertex[2] === target) own.add(vertex[1]);
+  }
+  const prefixed = new RegExp(`^(#\\d+) \\[${target}(?:\\] | )`);
+  return lines
+    .filter((line) => own.has(/^#(\d+) /.exec(line)?.[1] ?? ""))
+    .map((line) =>
+      line.replace(prefixed, (match: string, id: string) =>
+        match.endsWith("] ") ? `${id} ` : `${id} [`,
+      ),
+    )
+    .join("\n");
+}
+
+/** `pushing manifest for REF@sha256:…` lines (BuildKit's own builders): ref → manifest digest. */
+export function pushedManifests(log: string): Map<string, string> {
+  const pushed = new Map<string, string>();
+  for (const match of log.matchAll(/^#\d+ pushing manifest for (\S+)@(sha256:[0-9a-f]{64})/gm))
+    if (match[1] && match[2]) pushed.set(match[1], match[2]);
+  return pushed;
 }
