@@ -74,6 +74,8 @@ beforeAll(async () => {
     { "catalog.yaml": "schemaVersion: 1\nimages: {}\n", "README.md": "app\n" },
   ]);
   bareRepo(repos, "big", [{ "blob.bin": randomBytes(MAX_SOURCE + 50_000) }]);
+  // A pack of a few KiB that checks out to 20 MB: the cap holds for the checkout too.
+  bareRepo(repos, "zeros", [{ "zeros.bin": Buffer.alloc(20 * 1024 * 1024) }]);
   git = await startGitHttpServer(repos);
   hostile = await startGitHttpServer(repos, [hang, redirect]);
   stalling = await startGitHttpServer(repos, [], { hangFetch: true });
@@ -258,15 +260,22 @@ describe("hilt serve refuses hostile git sources", () => {
     expect(tree()).toEqual(UNTOUCHED);
   }, 60_000);
 
-  it("fails the job with SOURCE_TOO_LARGE when the clone passes the disk cap, folder removed", async () => {
-    const answer = await submitGit({ git: `${git.url}/big.git` });
-    expect(answer.status).toBe(202);
-    const job = await finalJob(answer.json.id);
-    expect(job.status).toBe("failed");
-    expect(job.result.error.code).toBe("SOURCE_TOO_LARGE");
-    expect(tree()).toEqual(UNTOUCHED);
-    expect(existsSync(canary)).toBe(false);
-  }, 60_000);
+  it.each([
+    ["its pack", "big"],
+    ["its checkout (a small pack of zeros)", "zeros"],
+  ])(
+    "fails the job with SOURCE_TOO_LARGE when %s passes the disk cap, folder removed",
+    async (_, repo) => {
+      const answer = await submitGit({ git: `${git.url}/${repo}.git` });
+      expect(answer.status).toBe(202);
+      const job = await finalJob(answer.json.id);
+      expect(job.status).toBe("failed");
+      expect(job.result.error.code).toBe("SOURCE_TOO_LARGE");
+      expect(tree()).toEqual(UNTOUCHED);
+      expect(existsSync(canary)).toBe(false);
+    },
+    60_000,
+  );
 });
 
 describe("a hostile repository's contents stay inert in its clone", () => {
