@@ -126,8 +126,8 @@ export class JobSources {
   }
 
   /**
-   * Run time: the job's command in its own folder, the git source fetched first. Emits one
-   * `source` event saying what is built (the commit, or the upload's digest).
+   * Run time: the job's command in its own folder, the git source fetched first. Emits
+   * `source` events saying what is built (the commit once fetched, or the upload's digest).
    */
   async prepare(
     job: Job,
