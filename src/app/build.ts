@@ -1,11 +1,12 @@
 import { availableParallelism } from "node:os";
-import type { Backend } from "../engine/backend.js";
+import type { Backend, BuildSecrets } from "../engine/backend.js";
 import { DockerBackend } from "../engine/docker/backend.js";
 import type { EventSink } from "../engine/events.js";
 import { stamp } from "../engine/events.js";
 import { runBuild } from "../engine/run.js";
 import { type EngineChoice, selectBackend } from "../engine/select.js";
 import {
+  type PreparedSecrets,
   prepareBuildSecrets,
   type RegistryConfigOptions,
   withCatalogSecrets,
@@ -138,17 +139,27 @@ async function buildGraph(input: {
       ...(options.notice ? { notice: options.notice } : {}),
       ...(backend.imageSize ? { imageSize: backend.imageSize.bind(backend) } : {}),
     });
-  const { secrets, catalogSecrets, cleanup } = await prepareBuildSecrets({
-    ...options,
-    buildSecrets: options.buildSecrets ?? pipeline.buildSecrets,
-  });
+  // The host lookups (npm, pip) only before the first build: a no-change rerun starts none.
+  // The backend wrapper waits for them; these objects are filled in then.
+  const secrets: BuildSecrets = {};
+  const catalogSecrets: BuildSecrets = {};
+  let prepared: Promise<PreparedSecrets> | undefined;
+  const ready = () =>
+    (prepared ??= prepareBuildSecrets({
+      ...options,
+      buildSecrets: options.buildSecrets ?? pipeline.buildSecrets,
+    }).then((p) => {
+      Object.assign(secrets, p.secrets);
+      Object.assign(catalogSecrets, p.catalogSecrets);
+      return p;
+    }));
   try {
     await backend.preflight(graph.nodes);
     const epoch = env.SOURCE_DATE_EPOCH ? Number(env.SOURCE_DATE_EPOCH) : undefined;
     return await runBuild({
       graph,
       root: project.root,
-      backend: withCatalogSecrets(backend, catalogSecrets),
+      backend: withCatalogSecrets(backend, catalogSecrets, ready),
       target,
       ...(registry ? { registry } : {}),
       concurrency: options.concurrency ?? pipeline.concurrency ?? defaultConcurrency(),
@@ -164,7 +175,7 @@ async function buildGraph(input: {
       ...(backend.imageSize ? { imageSize: backend.imageSize.bind(backend) } : {}),
     });
   } finally {
-    await cleanup();
+    await (await prepared?.catch(() => undefined))?.cleanup();
     await backend.close();
   }
 }

@@ -204,26 +204,35 @@ export async function prepareBuildSecrets(
 }
 
 /** The backend, handing catalog images their (trusted) secrets and everything else `secrets`. */
-export function withCatalogSecrets(backend: Backend, catalogSecrets: BuildSecrets): Backend {
+export function withCatalogSecrets(
+  backend: Backend,
+  catalogSecrets: BuildSecrets,
+  /** Fills the secrets in before the first build (app/build.ts looks them up only then). */
+  ready: () => Promise<unknown> = async () => {},
+): Backend {
   return {
     name: backend.name,
     get builder() {
       return backend.builder;
     },
     preflight: (nodes) => backend.preflight(nodes),
-    build: (request) =>
-      backend.build(
+    build: async (request) => {
+      await ready();
+      return backend.build(
         request.node.kind === "catalog" ? { ...request, secrets: catalogSecrets } : request,
-      ),
+      );
+    },
     ...(backend.buildSession
       ? {
-          buildSession: (requests, onExported) =>
-            backend.buildSession?.(
-              requests.map((r) =>
-                r.node.kind === "catalog" ? { ...r, secrets: catalogSecrets } : r,
+          buildSession: async (requests, onExported) =>
+            (await ready().then(() =>
+              backend.buildSession?.(
+                requests.map((r) =>
+                  r.node.kind === "catalog" ? { ...r, secrets: catalogSecrets } : r,
+                ),
+                onExported,
               ),
-              onExported,
-            ) ?? Promise.resolve(new Map()),
+            )) ?? new Map(),
         }
       : {}),
     localImage: (ref) => backend.localImage(ref),
