@@ -189,6 +189,25 @@ describe("one target's part of the session log", () => {
     expect(cacheUse(targetLog(log, "base"))).toEqual({ steps: 1, cached: 1, importedFrom: [] });
   });
 
+  it("gives a parent's step printed under its child back to the parent (its Dockerfile holds it)", () => {
+    const shared = [
+      "#8 [leaf linux/amd64 2/2] RUN echo base > /b",
+      `#8 ${layer} 1.2MB / 1.2MB 0.1s done`,
+      "#8 DONE 0.1s",
+      "#9 [leaf linux/amd64 2/2] RUN echo leaf \\",
+      "#9 CACHED",
+    ].join("\n");
+    const owner = {
+      dockerfile: (t: string) =>
+        ({ base: "FROM x\nRUN echo base > /b\n", leaf: "FROM y\nRUN echo \\\n  leaf \\\n" })[t],
+      parent: (t: string) => (t === "leaf" ? "base" : undefined),
+    };
+    expect(cacheUse(targetLog(shared, "base", owner))).toMatchObject({ steps: 1, cached: 1 });
+    expect(cacheUse(targetLog(shared, "leaf", owner))).toMatchObject({ steps: 1, cached: 1 });
+    // Without the Dockerfiles: where bake printed them.
+    expect(cacheUse(targetLog(shared, "base")).steps).toBe(0);
+  });
+
   it("finds the manifests BuildKit pushed, for the images an interrupted session finished", () => {
     expect(pushedManifests(log)).toEqual(new Map([["r/mid:input-1", manifest]]));
   });
