@@ -418,26 +418,20 @@ export class DockerBackend implements Backend {
       });
     }
     const digests = parseSessionMetadata(await readFile(metadataFile, "utf8"), targets);
-    // Which image a step printed under a child belongs to: the Dockerfile that holds it.
-    const texts = new Map<string, string>();
+    // A parent's steps show under its children too: each image's cache use counts its own.
     const parentTarget = new Map<string, string>();
     for (const image of images) {
-      const target = targets.get(image.node.name) as string;
-      texts.set(target, await readFile(image.dockerfile, "utf8").catch(() => ""));
       const parent = image.parentInSession ? targets.get(image.parentInSession) : undefined;
-      if (parent) parentTarget.set(target, parent);
+      if (parent) parentTarget.set(targets.get(image.node.name) as string, parent);
     }
-    const owner = {
-      dockerfile: (t: string) => texts.get(t),
-      parent: (t: string) => parentTarget.get(t),
-    };
+    const parentOf = (t: string) => parentTarget.get(t);
     const outputs = new Map<string, SessionOutput>();
     for (const request of requests) {
       const { node } = request;
       const metadata = digests.get(node.name) ?? {};
       const finishedAt = progress.finishedAt(targets.get(node.name) as string);
       const timing = finishedAt !== undefined ? { finishedAt } : {};
-      const own = targetLog(result.stderr, targets.get(node.name) as string, owner);
+      const own = targetLog(result.stderr, targets.get(node.name) as string, parentOf);
       log(`${node.name}: ${describeCacheUse(cacheUse(own))}`);
       if (push) {
         if (!metadata.manifestDigest)

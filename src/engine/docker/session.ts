@@ -173,8 +173,6 @@ const VERTEX = /^#(\d+) \[([A-Za-z0-9_-]+)[ \]]/;
 const DONE = /^#(\d+) (?:DONE|CACHED)\b/;
 const EXPORT = /^#\d+ \[[A-Za-z0-9_-]+\] exporting to /;
 const PUSH = /^#\d+ \[[A-Za-z0-9_-]+\] pushing /;
-/** A Dockerfile step (`[base linux/amd64 2/3] RUN …`), not an internal or export vertex. */
-const STEP_LINE = /^#\d+ \[[A-Za-z0-9_-]+ [^\]]*\b\d+\/\d+\] /;
 
 /**
  * Per-target times from bake's plain progress, fed as it arrives: bake prefixes each step with
@@ -231,44 +229,35 @@ export class SessionProgress {
   }
 }
 
-/** Whitespace-insensitive text of a Dockerfile or a step, line continuations joined. */
-function flat(text: string): string {
-  return text.replace(/\\\r?\n/g, " ").replace(/\s+/g, " ");
-}
-
 /**
  * One target's part of bake's plain log, as `docker buildx build` would have printed it (the
- * target's prefix taken off the step names), so per-image readers (cache use) work on it. Bake
- * prints a step shared by several targets once, under whichever target reported it first (a
- * parent's steps are part of its children's builds): with `owner`, a step printed under a child
- * goes to the image whose Dockerfile holds it (the child, else its nearest ancestor).
+ * target's prefix taken off the step names), so per-image readers (cache use) work on it. A
+ * parent's steps are part of its children's builds: bake prints such a step under each target
+ * that reports it (`#12 [mid …] RUN …`, later `#12 [base …] RUN …`). With `parent`, a step goes
+ * to the topmost of those targets, the image whose Dockerfile holds it.
  */
 export function targetLog(
   log: string,
   target: string,
-  owner?: {
-    /** The target's Dockerfile text, and its parent target in the session. */
-    dockerfile: (target: string) => string | undefined;
-    parent: (target: string) => string | undefined;
-  },
+  parent?: (target: string) => string | undefined,
 ): string {
   const lines = log.split("\n");
-  const ownerOf = (printedUnder: string, step: string): string => {
-    if (!owner) return printedUnder;
-    const wanted = flat(step);
-    for (let t: string | undefined = printedUnder; t; t = owner.parent(t))
-      if (flat(owner.dockerfile(t) ?? "").includes(wanted)) return t;
-    return printedUnder;
-  };
-  const own = new Set<string>();
-  const printed = new Map<string, string>();
+  const printedUnder = new Map<string, string[]>();
   for (const line of lines) {
     const vertex = VERTEX.exec(line);
-    if (!vertex?.[1] || !vertex[2] || printed.has(vertex[1])) continue;
-    printed.set(vertex[1], vertex[2]);
-    const step = /^#\d+ \[[^\]]*\] (.*)$/.exec(line)?.[1];
-    const belongs = step && STEP_LINE.test(line) ? ownerOf(vertex[2], step) : vertex[2];
-    if (belongs === target) own.add(vertex[1]);
+    if (!vertex?.[1] || !vertex[2]) continue;
+    const under = printedUnder.get(vertex[1]) ?? [];
+    if (!under.includes(vertex[2])) under.push(vertex[2]);
+    printedUnder.set(vertex[1], under);
+  }
+  const ancestorIn = (t: string, set: readonly string[]): boolean => {
+    for (let p = parent?.(t); p; p = parent?.(p)) if (set.includes(p)) return true;
+    return false;
+  };
+  const own = new Set<string>();
+  for (const [id, under] of printedUnder) {
+    const owner = parent ? under.find((t) => !ancestorIn(t, under)) : under[0];
+    if (owner === target) own.add(id);
   }
   const prefixed = /^(#\d+) \[[A-Za-z0-9_-]+(?:\] | )/;
   return lines
