@@ -205,6 +205,28 @@ describe("one target's part of the session log", () => {
     expect(cacheUse(targetLog(shared, "leaf")).steps).toBe(2);
   });
 
+  it("gives a parent's step printed only under its child to the parent whose Dockerfile holds it", () => {
+    const once = [
+      '#12 [leaf linux/arm64 2/2] RUN uname -m > /arch && echo "n-1" > /nonce',
+      `#12 ${layer} 1.2MB / 1.2MB 0.1s done`,
+      "#14 [leaf linux/arm64 2/2] RUN echo leaf",
+      "#14 CACHED",
+    ].join("\n");
+    const parent = (t: string) => (t === "leaf" ? "base" : undefined);
+    const dockerfile = (t: string) =>
+      t === "base"
+        ? 'FROM x\nENV NONCE="n-1"\nRUN uname -m > /arch \\\n  && echo "$NONCE" > /nonce\n'
+        : "ARG PARENT_IMAGE\nFROM ${PARENT_IMAGE}\nRUN echo leaf\n";
+    expect(cacheUse(targetLog(once, "base", parent, dockerfile))).toMatchObject({
+      steps: 1,
+      cached: 1,
+    });
+    expect(cacheUse(targetLog(once, "leaf", parent, dockerfile))).toMatchObject({
+      steps: 1,
+      cached: 1,
+    });
+  });
+
   it("finds the manifests BuildKit pushed, for the images an interrupted session finished", () => {
     expect(pushedManifests(log)).toEqual(new Map([["r/mid:input-1", manifest]]));
   });

@@ -425,13 +425,21 @@ export class DockerBackend implements Backend {
       if (parent) parentTarget.set(targets.get(image.node.name) as string, parent);
     }
     const parentOf = (t: string) => parentTarget.get(t);
+    const texts = new Map<string, string>();
+    for (const image of images)
+      texts.set(
+        targets.get(image.node.name) as string,
+        await readFile(image.dockerfile, "utf8").catch(() => ""),
+      );
     const outputs = new Map<string, SessionOutput>();
     for (const request of requests) {
       const { node } = request;
       const metadata = digests.get(node.name) ?? {};
       const finishedAt = progress.finishedAt(targets.get(node.name) as string);
       const timing = finishedAt !== undefined ? { finishedAt } : {};
-      const own = targetLog(result.stderr, targets.get(node.name) as string, parentOf);
+      const own = targetLog(result.stderr, targets.get(node.name) as string, parentOf, (t) =>
+        texts.get(t),
+      );
       log(`${node.name}: ${describeCacheUse(cacheUse(own))}`);
       if (push) {
         if (!metadata.manifestDigest)

@@ -240,6 +240,8 @@ export function targetLog(
   log: string,
   target: string,
   parent?: (target: string) => string | undefined,
+  /** The target's Dockerfile: a step printed under one target only may still be an ancestor's. */
+  dockerfile?: (target: string) => string | undefined,
 ): string {
   const lines = log.split("\n");
   const printedUnder = new Map<string, string[]>();
@@ -254,9 +256,23 @@ export function targetLog(
     for (let p = parent?.(t); p; p = parent?.(p)) if (set.includes(p)) return true;
     return false;
   };
+  const steps = new Map<string, string>();
+  for (const line of lines) {
+    const step = /^#(\d+) \[[A-Za-z0-9_-]+ [^\]]*\b\d+\/\d+\] (.*)$/.exec(line);
+    if (step?.[1] && step[2] && !steps.has(step[1])) steps.set(step[1], step[2]);
+  }
+  const holds = (t: string, step: string) =>
+    dockerfileSteps(dockerfile?.(t)).some((r) => r.test(step));
   const own = new Set<string>();
   for (const [id, under] of printedUnder) {
-    const owner = parent ? under.find((t) => !ancestorIn(t, under)) : under[0];
+    let owner = parent ? under.find((t) => !ancestorIn(t, under)) : under[0];
+    const step = steps.get(id);
+    if (owner && step && dockerfile && !holds(owner, step))
+      for (let p = parent?.(owner); p; p = parent?.(p))
+        if (holds(p, step)) {
+          owner = p;
+          break;
+        }
     if (owner === target) own.add(id);
   }
   const prefixed = /^(#\d+) \[[A-Za-z0-9_-]+(?:\] | )/;
@@ -268,6 +284,29 @@ export function targetLog(
       ),
     )
     .join("\n");
+}
+
+/**
+ * A Dockerfile's steps as patterns of the names BuildKit gives them: continuations joined,
+ * whitespace loose, and `$VAR`/`${VAR}` matching anything (BuildKit shows their values).
+ */
+function dockerfileSteps(text: string | undefined): RegExp[] {
+  if (!text) return [];
+  return text
+    .replace(/\\\r?\n/g, " ")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => /^(RUN|COPY|ADD|WORKDIR) /i.test(line))
+    .map((line) => {
+      const parts = line.split(/\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/).map((part) =>
+        part
+          .trim()
+          .split(/\s+/)
+          .map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+          .join("\\s+"),
+      );
+      return new RegExp(`^${parts.join(".*")}\\s*$`);
+    });
 }
 
 /** `pushing manifest for REF@sha256:…` lines (BuildKit's own builders): ref → manifest digest. */
