@@ -46,7 +46,11 @@ function freshBin(): string {
   const dir = mkdtempSync(path.join(tmpdir(), "hilt-bench-bin-"));
   process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   for (const folder of ["bin", "scripts"]) mkdirSync(path.join(dir, folder));
-  for (const file of ["bin/hilt.js", "scripts/bundle.mjs"]) {
+  const listed = spawnSync("git", ["ls-tree", "--name-only", "HEAD", "bin/", "scripts/"], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  for (const file of listed.stdout.split("\n").filter(Boolean)) {
     const committed = spawnSync("git", ["show", `HEAD:${file}`], { cwd: root, encoding: "utf8" });
     if (committed.status !== 0) throw new Error(`git show HEAD:${file}: ${committed.stderr}`);
     writeFileSync(path.join(dir, file), committed.stdout);
@@ -178,9 +182,11 @@ console.log(
 
 if (builder && multiarch && !values["no-multi"]) {
   // The same graph for two platforms on the BuildKit builder; arm64 runs under QEMU.
-  const onBuilder = ["--base-image", `debian:bookworm-slim=${multiarch}`, "--builder", builder];
-  const single = [...onBuilder, "--platform", "linux/amd64"];
-  const multi = [...onBuilder, "--platform", "linux/amd64,linux/arm64"];
+  const multiBase = ["--base-image", `debian:bookworm-slim=${multiarch}`];
+  const singleExport = [...multiBase, "--platform", "linux/amd64"];
+  const multiExport = [...multiBase, "--platform", "linux/amd64,linux/arm64"];
+  const single = [...singleExport, "--builder", builder];
+  const multi = [...multiExport, "--builder", builder];
   freshCatalog();
   const one = hilt([
     "build-all",
@@ -189,12 +195,12 @@ if (builder && multiarch && !values["no-multi"]) {
     `${registry}/bench-one-${nonce()}`,
     ...single,
   ]);
-  const oneBake = bake(single, ["--builder", builder]);
+  const oneBake = bake(singleExport, ["--builder", builder]);
   freshCatalog();
   const multiPush = `${registry}/bench-multi-${nonce()}`;
   const two = hilt(["build-all", "--json", "--push", multiPush, ...multi]);
   const twoWarm = hilt(["build-all", "--json", "--push", multiPush, ...multi]);
-  const twoBake = bake(multi, ["--builder", builder]);
+  const twoBake = bake(multiExport, ["--builder", builder]);
   console.log(`\nbuilder ${builder} (registry layer cache on for hilt; bake exports none)`);
   console.log(
     `cold, linux/amd64               ${s(one.wallMs)}  (bake ${s(oneBake)}, hilt/bake ×${(one.wallMs / oneBake).toFixed(2)})`,
