@@ -156,15 +156,13 @@ const critical = criticalPath(
 );
 const coldRatios = rounds.map((r) => r.cold.wallMs / r.bakeMs);
 const warmShares = rounds.map((r) => r.warm.wallMs / r.cold.wallMs);
-const bakeSessions = (r: Run) => (r.stderr.match(/^docker buildx bake /gm) ?? []).length;
 console.log(`images                           ${last.cold.json.images.length}`);
 console.log(`rounds                           ${runs} (interleaved with bake)`);
 for (const [i, r] of rounds.entries()) {
   console.log(
     `round ${i + 1}: hilt cold ${s(r.cold.wallMs)} (build ${s(r.cold.json.durationMs)}), bake ${s(r.bakeMs)}, ` +
       `hilt/bake ×${(r.cold.wallMs / r.bakeMs).toFixed(2)}; no-change rerun ${s(r.warm.wallMs)} ` +
-      `(${pct(r.warm.wallMs, r.cold.wallMs)} of cold)` +
-      (bakeSessions(r.cold) > 0 ? `; ${bakeSessions(r.cold)} bake session(s)` : ""),
+      `(${pct(r.warm.wallMs, r.cold.wallMs)} of cold)`,
   );
 }
 console.log(
