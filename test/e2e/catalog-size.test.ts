@@ -119,7 +119,7 @@ describe.skipIf(!env)(
       expect(nodepy.status).toBe(0);
       expect(run("agent-claude-task", "claude --version").stdout).toContain("2.1.330");
       expect(run("agent-codex-task", "codex --version").stdout).toContain("0.169.0");
-      expect(run("agent-opencode-task", "opencode --version").stdout).toContain("1.18.33");
+      expect(run("agent-opencode-task", "opencode --version").stdout).toContain("1.18.18");
       // No package files left behind by apt in any layer of the session image.
       expect(run("agent-session-full", "ls /var/cache/apt/archives").stdout.trim()).toBe(
         "lock\npartial",
