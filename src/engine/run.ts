@@ -138,6 +138,19 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
     if (verdict.error) throw verdict.error;
   };
 
+  /** What every build of a node asks the engine, alone or in a session, but its base. */
+  const buildRequest = (node: PlanNode): Omit<SessionBuildRequest, "baseRef"> => ({
+    node,
+    root: options.root,
+    tags: node.refs.immutable,
+    push: pushing,
+    noCache: options.noCache ?? false,
+    secrets: options.secrets,
+    sourceDateEpoch: options.sourceDateEpoch,
+    signal,
+    log: options.log ?? (() => {}),
+  });
+
   const buildNode = async (
     name: string,
     parents: ReadonlyMap<string, NodeDone>,
@@ -176,20 +189,7 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
       const baseRef = parent ? parent.ref : (externalBaseRef(node) ?? "scratch");
       if (inSession && !fromSession)
         options.log?.(`${name}: not built by the session; building it on its own`);
-      const output =
-        fromSession ??
-        (await backend.build({
-          node,
-          root: options.root,
-          baseRef,
-          tags: node.refs.immutable,
-          push: pushing,
-          noCache: options.noCache ?? false,
-          secrets: options.secrets,
-          sourceDateEpoch: options.sourceDateEpoch,
-          signal,
-          log: options.log ?? (() => {}),
-        }));
+      const output = fromSession ?? (await backend.build({ ...buildRequest(node), baseRef }));
       // What the registry holds is what the result says: a missing platform fails the image.
       // (Not for an image an interrupted session had pushed: the registry client is stopped too.)
       const platforms =
@@ -226,17 +226,7 @@ export async function runBuild(options: RunOptions): Promise<HiltResult> {
           signal,
           lookup: cachedDigest,
           cachedRef,
-          request: (node) => ({
-            node,
-            root: options.root,
-            tags: node.refs.immutable,
-            push: pushing,
-            noCache: options.noCache ?? false,
-            secrets: options.secrets,
-            sourceDateEpoch: options.sourceDateEpoch,
-            signal,
-            log: options.log ?? (() => {}),
-          }),
+          request: buildRequest,
           onStarted: (name, at) => emit({ event: "started", image: name }, at),
           log: options.log ?? (() => {}),
           notice: options.notice ?? options.log ?? (() => {}),
