@@ -12,8 +12,8 @@ import type { BuildGraph } from "../plan/plan-schema.js";
 // hilt serve's flag parsers only (no Hono): the server itself is imported by the command.
 import {
   archiveEntries,
+  gitHost,
   gitTimeout,
-  insecureGitHost,
   retainDays,
   retainJobs,
   bodyBytes as serveBody,
@@ -616,9 +616,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       gitTimeout,
     )
     .option(
+      "--git-allow-host <host>",
+      "fetch git sources only from these hosts (repeatable; default: any https host)",
+      gitHost,
+    )
+    .option(
       "--git-allow-insecure-host <host>",
       "allow http:// and git:// sources from this host (repeatable)",
-      insecureGitHost,
+      gitHost,
     )
     .option(
       "--source-max-bytes <bytes>",

@@ -52,8 +52,8 @@ export const sourceBytes = (value: string) =>
 export const archiveEntries = (value: string) =>
   integer(value, 1, 10_000_000, "e.g. --archive-max-entries 50000");
 
-/** `--git-allow-insecure-host 127.0.0.1` (repeatable): a host name or IP, no scheme or port. */
-export function insecureGitHost(value: string, previous: string[] = []): string[] {
+/** `--git-allow-host github.com` / `--git-allow-insecure-host 127.0.0.1` (repeatable). */
+export function gitHost(value: string, previous: string[] = []): string[] {
   const host = value.toLowerCase();
   if (!/^(\[[0-9a-f:.]{2,45}\]|[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?)$/.test(host))
     throw invalid("it is not a host name or IP address", "e.g. 127.0.0.1, [::1] or git.internal");

@@ -38,6 +38,7 @@ export interface ServeFlags {
   sourcesDir?: string;
   gitTimeout?: number;
   gitAllowInsecureHost?: string[];
+  gitAllowHost?: string[];
   sourceMaxBytes?: number;
   archiveMaxEntries?: number;
 }
@@ -92,6 +93,7 @@ export async function runServer(flags: ServeFlags, options: ServeOptions): Promi
       maxBytes: flags.sourceMaxBytes ?? SOURCE_DEFAULTS.maxBytes,
       maxEntries: flags.archiveMaxEntries ?? SOURCE_DEFAULTS.maxEntries,
       insecureHosts: flags.gitAllowInsecureHost ?? [],
+      allowedHosts: flags.gitAllowHost ?? [],
     });
     await sources.sweep(store);
     const signals = new JobSignals();

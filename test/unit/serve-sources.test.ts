@@ -2,7 +2,7 @@ import { symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { HiltError } from "../../src/errors.js";
-import { archiveEntries, gitTimeout, insecureGitHost, sourceBytes } from "../../src/serve/flags.js";
+import { archiveEntries, gitHost, gitTimeout, sourceBytes } from "../../src/serve/flags.js";
 import {
   archiveFormat,
   checkEntry,
@@ -52,6 +52,21 @@ describe("git URL policy", () => {
     expect(codeOf(() => checkGitUrl("http://example.com/app.git", policy))).toBe("GIT_URL_REFUSED");
     expect(codeOf(() => checkGitUrl("git://example.com/app.git", policy))).toBe("GIT_URL_REFUSED");
     expect(messageOf(() => checkGitUrl("http://example.com/a", policy))).toContain("not encrypted");
+  });
+
+  it("fetches only from the operator's hosts when --git-allow-host names some", () => {
+    const listed = { insecureHosts: ["127.0.0.1"], allowedHosts: ["github.com"] };
+    expect(checkGitUrl("https://github.com/o/r.git", listed).url).toBe(
+      "https://github.com/o/r.git",
+    );
+    expect(checkGitUrl("http://127.0.0.1:8080/app.git", listed).scheme).toBe("http");
+    expect(codeOf(() => checkGitUrl("https://10.0.0.5/o/r.git", listed))).toBe("GIT_URL_REFUSED");
+    expect(messageOf(() => checkGitUrl("https://metadata.internal/r", listed))).toContain(
+      "metadata.internal is not among the hosts this server fetches from",
+    );
+    expect(checkGitUrl("https://10.0.0.5/o/r.git", { ...listed, allowedHosts: [] }).scheme).toBe(
+      "https",
+    );
   });
 
   it.each([
@@ -261,10 +276,10 @@ describe("where job folders live by default", () => {
 
 describe("hilt serve's source flags", () => {
   it("takes host names and IP addresses as insecure git hosts, nothing with a scheme or port", () => {
-    expect(insecureGitHost("127.0.0.1")).toEqual(["127.0.0.1"]);
-    expect(insecureGitHost("Git.Internal", ["[::1]"])).toEqual(["[::1]", "git.internal"]);
+    expect(gitHost("127.0.0.1")).toEqual(["127.0.0.1"]);
+    expect(gitHost("Git.Internal", ["[::1]"])).toEqual(["[::1]", "git.internal"]);
     for (const bad of ["http://x", "x:9418", "-oProxyCommand", "", "a b", "*"])
-      expect(() => insecureGitHost(bad)).toThrow(/not a host name/);
+      expect(() => gitHost(bad)).toThrow(/not a host name/);
   });
 
   it("takes whole numbers in range for the timeout and caps", () => {

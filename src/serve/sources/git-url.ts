@@ -10,6 +10,11 @@ import { HiltError } from "../../errors.js";
 export interface GitUrlPolicy {
   /** Hosts (lower case, IPv6 in brackets) allowed over plain http:// and git://. */
   insecureHosts: readonly string[];
+  /**
+   * When given and not empty, the only hosts sources come from (the insecure ones are allowed
+   * too): a caller must not make the server reach hosts of its own network.
+   */
+  allowedHosts?: readonly string[];
 }
 
 export interface GitUrl {
@@ -68,6 +73,13 @@ export function checkGitUrl(raw: string, policy: GitUrlPolicy): GitUrl {
     throw refused(raw, `the ${scheme}:// scheme is not allowed (file, ssh and others are refused)`);
   if (!host || host.startsWith("-") || host.startsWith("."))
     throw refused(raw, "it has no valid host name");
+  const allowed = policy.allowedHosts ?? [];
+  if (allowed.length > 0 && !allowed.includes(host) && !policy.insecureHosts.includes(host))
+    throw refused(
+      raw,
+      `${host} is not among the hosts this server fetches from`,
+      `use a repository on ${allowed.join(", ")}, or start the server with --git-allow-host ${host}`,
+    );
   if (scheme !== "https" && !policy.insecureHosts.includes(host))
     throw refused(
       raw,
