@@ -376,12 +376,16 @@ async function openJob(jobId) {
   state.jobId = jobId;
   for (const row of $("jobs").tBodies[0].rows)
     row.classList.toggle("selected", row.dataset.id === jobId);
-  $("job").hidden = !jobId;
+  // Shown once the job is loaded: never an empty panel, or the previous job's.
+  $("job").hidden = true;
   if (!jobId) return;
   $("log").replaceChildren();
   $("stream-state").textContent = "";
   try {
-    showJob(await api(`/jobs/${encodeURIComponent(jobId)}`));
+    const job = await api(`/jobs/${encodeURIComponent(jobId)}`);
+    if (state.jobId !== jobId) return;
+    showJob(job);
+    $("job").hidden = false;
     follow(jobId);
   } catch (error) {
     notice(error.message);
