@@ -6,8 +6,17 @@ import { onTestFinished } from "vitest";
 
 /** The CLI's sources: `node --import tsx` runs them, so no build step can leave them stale. */
 export const ENTRY = path.resolve(import.meta.dirname, "cli-entry.ts");
-// Resolved here: node resolves --import from the child's working directory, often a temp folder.
-export const NODE_ARGS = ["--import", import.meta.resolve("tsx"), ENTRY];
+const BIN = path.resolve(import.meta.dirname, "../../bin/hilt.js");
+const NO_CODE_CACHE = path.resolve(import.meta.dirname, "no-code-cache.cjs");
+/**
+ * How tests start the CLI. `npm test` builds first and sets HILT_TEST_CLI=bundle, so CI runs
+ * what ships (and each start costs a third of tsx's); a single test file run by hand uses the
+ * sources. Resolved here: node resolves --import from the child's cwd, often a temp folder.
+ */
+export const NODE_ARGS =
+  process.env.HILT_TEST_CLI === "bundle"
+    ? ["--require", NO_CODE_CACHE, BIN]
+    : ["--import", import.meta.resolve("tsx"), ENTRY];
 
 export interface CliResult {
   status: number | null;
