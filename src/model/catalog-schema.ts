@@ -12,7 +12,89 @@ import {
 
 export const CATALOG_SCHEMA_VERSION = 1;
 
-const packageList = z.array(z.string().min(1)).min(1);
+// A control character (a newline above all) would end the rendered Dockerfile instruction.
+const packageName = z
+  .string()
+  .min(1)
+  .superRefine((value, ctx) => {
+    if ([...value].some((c) => c < " " || c === "\u007f"))
+      ctx.addIssue({
+        code: "custom",
+        message: `${JSON.stringify(value)} holds a control character`,
+        params: {
+          hiltCode: "INVALID_PACKAGE",
+          hint: "write one package per list item, on one line, with no tab or newline",
+        },
+      });
+  });
+const packageList = z.array(packageName).min(1);
+
+const PRUNE_CHARS = /^[A-Za-z0-9@._+*?-]+$/;
+
+/**
+ * Why a prune pattern is refused, or undefined. A pattern is a path under npm's global
+ * node_modules; `*` and `?` are shell globs, never in a segment that starts with a dot, so that
+ * no match can be `.` or `..` and nothing outside that folder is reached.
+ */
+export function pruneProblem(pattern: string): string | undefined {
+  if (pattern.length > 200) return "is longer than 200 characters";
+  if (pattern.startsWith("/")) return "is an absolute path";
+  for (const segment of pattern.split("/")) {
+    if (segment === "") return "has an empty segment (// or a trailing /)";
+    if (segment === "." || segment === "..") return `has a "${segment}" segment`;
+    if (!PRUNE_CHARS.test(segment))
+      return "holds a character other than letters, digits, @ . _ + - and the globs * ?";
+    if (segment.startsWith(".") && /[*?]/.test(segment))
+      return "has a glob in a segment that starts with a dot (it could match . or ..)";
+  }
+  return undefined;
+}
+
+const prunePattern = z.string().superRefine((value, ctx) => {
+  const problem = pruneProblem(value);
+  if (problem)
+    ctx.addIssue({
+      code: "custom",
+      message: `${JSON.stringify(value)} ${problem}`,
+      params: {
+        hiltCode: "INVALID_PRUNE",
+        hint: "write a path relative to npm's global node_modules, e.g. opencode-ai/node_modules/opencode-linux-*",
+      },
+    });
+});
+
+export const npmStepSchema = z
+  .union(
+    [
+      packageList,
+      z.strictObject({
+        packages: packageList.describe("npm packages installed globally (npm install -g)."),
+        prune: z
+          .array(prunePattern)
+          .min(1)
+          .max(32)
+          .optional()
+          .describe(
+            "Paths to delete, in the same layer, once the install (and its postinstall scripts) ran: relative to npm's global node_modules, with * and ? as globs, e.g. a package's optional binaries for other CPUs. A pattern that matches nothing fails the step.",
+          ),
+      }),
+    ],
+    { error: "expected a list of npm packages, or a mapping with packages (and prune)" },
+  )
+  .describe(
+    "npm packages installed globally (npm install -g): a list, or {packages, prune} to also delete what the install left and the image does not need.",
+  );
+export type NpmStep = z.infer<typeof npmStepSchema>;
+
+/** The package specs of an npm step, in either form. */
+export function npmPackages(npm: NpmStep): string[] {
+  return Array.isArray(npm) ? npm : npm.packages;
+}
+
+/** The prune patterns of an npm step (none for the list form). */
+export function npmPrune(npm: NpmStep): string[] {
+  return Array.isArray(npm) ? [] : (npm.prune ?? []);
+}
 
 /** "300MB", "1.5 GiB", "120000000": decimal units are powers of 1000, binary ones of 1024. */
 export const BYTE_SIZE_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$/;
@@ -85,7 +167,7 @@ export const stepSchema = z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
       .optional()
       .describe("Shell command(s) to run; a list runs as one layer joined with &&."),
-    npm: packageList.optional().describe("npm packages installed globally (npm install -g)."),
+    npm: npmStepSchema.optional(),
     pip: packageList.optional().describe("Python packages installed with pip."),
     copy: copyStepSchema.optional(),
     workdir: z.string().min(1).optional().describe("Working directory for later steps."),

@@ -6,13 +6,20 @@ import { formatPath, type PathSegment, type YamlSource } from "./yaml-source.js"
 
 type AnySchema = z.core.$ZodType;
 
-/** Unwraps optional/default/pipe wrappers down to the schema that has the shape. */
+/** Unwraps optional/default/pipe wrappers (and a union's one mapping) down to the shape. */
 function unwrap(schema: AnySchema): AnySchema {
   let current = schema;
   for (;;) {
-    const def = current._zod.def as { type: string; innerType?: AnySchema; in?: AnySchema };
+    const def = current._zod.def as {
+      type: string;
+      innerType?: AnySchema;
+      in?: AnySchema;
+      options?: AnySchema[];
+    };
+    const mappings = def.options?.filter((o) => unwrap(o)._zod.def.type === "object") ?? [];
     if (def.innerType) current = def.innerType;
     else if (def.type === "pipe" && def.in) current = def.in;
+    else if (def.type === "union" && mappings.length === 1 && mappings[0]) current = mappings[0];
     else return current;
   }
 }

@@ -1,6 +1,8 @@
 import type { Step } from "../model/catalog-schema.js";
 import type { PlanNode } from "../plan/plan-schema.js";
+import { npmStepCommands } from "./npm-step.js";
 import { secretMountFlag } from "./secret-mounts.js";
+import { shellWords } from "./shell-words.js";
 
 /** The build argument that carries the parent's exact reference into a Dockerfile. */
 export const PARENT_ARG = "PARENT_IMAGE";
@@ -11,12 +13,6 @@ const PIP_MOUNTS = `${secretMountFlag("pipconf")} ${secretMountFlag("ca")} --mou
 
 function quote(value: string): string {
   return JSON.stringify(value);
-}
-
-function shellWords(words: readonly string[]): string {
-  return words
-    .map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`))
-    .join(" ");
 }
 
 function renderStep(step: Step): string {
@@ -37,7 +33,7 @@ function renderStep(step: Step): string {
     return `RUN ${commands.join(" \\\n    && ")}`;
   }
   if (step.npm)
-    return `RUN ${NPM_MOUNTS} \\\n    npm install -g --no-fund --no-audit ${shellWords(step.npm)}`;
+    return `RUN ${NPM_MOUNTS} \\\n    ${npmStepCommands(step.npm).join(" \\\n    && ")}`;
   if (step.pip) {
     return `RUN ${PIP_MOUNTS} \\\n    PIP_BREAK_SYSTEM_PACKAGES=1 pip install ${shellWords(step.pip)}`;
   }

@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Client, Container, Directory, ExistsType } from "@dagger.io/dagger";
 import { HiltError } from "../../errors.js";
 import type { Step } from "../../model/catalog-schema.js";
+import { npmStepArgv } from "../../render/npm-step.js";
 import { SECRET_MOUNTS, type SecretName } from "../../render/secret-mounts.js";
 import type { BuildSecrets } from "../backend.js";
 
@@ -29,7 +30,7 @@ export function stepCommand(step: Step): string[] | undefined {
     ];
   if (step.run !== undefined)
     return ["sh", "-c", Array.isArray(step.run) ? step.run.join(" && ") : step.run];
-  if (step.npm) return ["npm", "install", "-g", "--no-fund", "--no-audit", ...step.npm];
+  if (step.npm) return npmStepArgv(step.npm);
   if (step.pip) return ["pip", "install", ...step.pip];
   return undefined;
 }

@@ -1,0 +1,52 @@
+// Hostile npm steps: prune patterns that would leave the global node_modules or reach the shell,
+// and package names that would end the rendered Dockerfile instruction. Each is a located
+// diagnostic with exit 3 (validate and plan alike); stdout is one JSON document, nothing written.
+import { describe, expect, it } from "vitest";
+import { box, expectFailure } from "./cli-contract.js";
+
+const catalog = (npm: string) => `schemaVersion: 1
+images:
+  base:
+    from: debian:bookworm-slim
+    steps:
+      - npm: ${npm}
+`;
+
+const prune = (pattern: string) =>
+  catalog(`{ packages: [x], prune: [${JSON.stringify(pattern)}] }`);
+
+const cases: { name: string; text: string; code: string; path?: string }[] = [
+  {
+    name: "a parent-folder escape",
+    text: prune("opencode-ai/../../../etc"),
+    code: "INVALID_PRUNE",
+  },
+  { name: "an absolute path", text: prune("/usr/local/bin/node"), code: "INVALID_PRUNE" },
+  { name: "a dot glob that matches ..", text: prune("opencode-ai/.*/x"), code: "INVALID_PRUNE" },
+  { name: "command substitution", text: prune("$(touch /tmp/pwned)"), code: "INVALID_PRUNE" },
+  { name: "a backquoted command", text: prune("`id`"), code: "INVALID_PRUNE" },
+  { name: "a second command", text: prune("x; rm -rf /"), code: "INVALID_PRUNE" },
+  { name: "a newline in a pattern", text: prune("x\nRUN id"), code: "INVALID_PRUNE" },
+  { name: "a quote in a pattern", text: prune("x'y"), code: "INVALID_PRUNE" },
+  {
+    name: "a newline in a package (a new Dockerfile instruction)",
+    text: catalog('["x\\nRUN --mount=type=secret,id=npmrc cat /run/secrets/npmrc"]'),
+    code: "INVALID_PACKAGE",
+    path: "images.base.steps.0.npm.0",
+  },
+];
+
+describe("hostile npm steps", () => {
+  // `plan` (the path programs take) for the first case only: each CLI start costs CI time.
+  it.each(cases)("$name: exit 3, located at the step", ({ text, code, ...c }) => {
+    const b = box({ "catalog.yaml": text });
+    const plan = c.name === cases[0]?.name ? [["plan", "--json"]] : [];
+    for (const args of [["validate", "--json"], ...plan]) {
+      const { doc } = expectFailure(b, args, { exit: 3, code });
+      const first = (doc as unknown as { diagnostics: { line: number; path: string }[] })
+        .diagnostics[0];
+      expect(first?.line).toBe(6);
+      expect(first?.path).toBe(c.path ?? "images.base.steps.0.npm.prune.0");
+    }
+  });
+});
