@@ -120,6 +120,14 @@ describe.skipIf(!env)(
       expect(run("agent-claude-task", "claude --version").stdout).toContain("2.1.330");
       expect(run("agent-codex-task", "codex --version").stdout).toContain("0.169.0");
       expect(run("agent-opencode-task", "opencode --version").stdout).toContain("1.18.18");
+      // The npm step's prune: one opencode binary, not one per x64 flavour (176 MB each).
+      const binaries = run(
+        "agent-opencode-task",
+        "find /usr/local/lib/node_modules -name 'opencode*' -type f -size +1M",
+      );
+      expect(binaries.stdout.trim()).toBe(
+        "/usr/local/lib/node_modules/opencode-ai/bin/opencode.exe",
+      );
       // No package files left behind by apt in any layer of the session image.
       expect(run("agent-session-full", "ls /var/cache/apt/archives").stdout.trim()).toBe(
         "lock\npartial",
