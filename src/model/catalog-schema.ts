@@ -12,20 +12,58 @@ import {
 
 export const CATALOG_SCHEMA_VERSION = 1;
 
-// A control character (a newline above all) would end the rendered Dockerfile instruction.
-const packageName = z
+const isControl = (c: string) => (c < " " && c !== "\t") || c === "\u007f";
+
+/**
+ * Text that goes into one rendered Dockerfile instruction: a control character (a newline above
+ * all) would end it and start another, so none is taken; nor, where `spaces` is false, a space,
+ * which would start another flag of that instruction.
+ */
+function instructionText(hiltCode: string, hint: string, spaces = true) {
+  return z
+    .string()
+    .min(1)
+    .superRefine((value, ctx) => {
+      const bad = [...value].find((c) => isControl(c) || c === "\t" || (!spaces && c === " "));
+      if (bad !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          message: `${JSON.stringify(value)} holds ${bad === " " ? "a space" : "a control character"}`,
+          params: { hiltCode, hint },
+        });
+    });
+}
+
+const packageName = instructionText(
+  "INVALID_PACKAGE",
+  "write one package per list item, on one line, with no tab or newline",
+);
+
+/**
+ * A run command: its lines may only continue (end with \), or each would be a Dockerfile
+ * instruction of its own; and it may not start with -, which Docker reads as a RUN flag
+ * (--mount, --network).
+ */
+const runCommand = z
   .string()
   .min(1)
   .superRefine((value, ctx) => {
-    if ([...value].some((c) => c < " " || c === "\u007f"))
-      ctx.addIssue({
-        code: "custom",
-        message: `${JSON.stringify(value)} holds a control character`,
-        params: {
-          hiltCode: "INVALID_PACKAGE",
-          hint: "write one package per list item, on one line, with no tab or newline",
-        },
-      });
+    const issue = (message: string, hint: string) =>
+      ctx.addIssue({ code: "custom", message, params: { hiltCode: "INVALID_RUN", hint } });
+    // The renderer drops trailing whitespace (a block scalar's last newline).
+    const text = value.trimEnd();
+    if (/^\s*-/.test(text))
+      issue(
+        "the command starts with -, which Docker would read as a flag of RUN",
+        "start with the command itself; registries and their secrets come through npm and pip steps",
+      );
+    else if ([...text].some((c) => isControl(c) && c !== "\n" && c !== "\r"))
+      issue("the command holds a control character", "remove it; write a tab as \\t in the shell");
+    else if (/(^|[^\\])(\r?\n|\r)/.test(text))
+      issue(
+        "the command spans lines: each line would be a Dockerfile instruction of its own",
+        "write a list of commands (one layer, joined with &&), fold it with >-, or end each line with \\",
+      );
   });
 const packageList = z.array(packageName).min(1);
 
@@ -137,7 +175,9 @@ export const copyStepSchema = z
   .strictObject({
     src: repoPath.describe("Source path inside the image's build context."),
     dest: z.string().min(1).describe("Destination path in the image."),
-    chown: z.string().optional().describe("Owner of the copied files, user[:group]."),
+    chown: instructionText("INVALID_VALUE", "write user[:group], e.g. 1000:1000", false)
+      .optional()
+      .describe("Owner of the copied files, user[:group]."),
     chmod: z
       .string()
       .regex(/^[0-7]{3,4}$/, "is not an octal mode")
@@ -164,14 +204,22 @@ export const stepSchema = z
     apt: packageList.optional().describe("Debian/Ubuntu packages installed with apt-get."),
     env: z.record(envName, z.string()).optional().describe("Environment variables to set."),
     run: z
-      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .union([runCommand, z.array(runCommand).min(1)])
       .optional()
       .describe("Shell command(s) to run; a list runs as one layer joined with &&."),
     npm: npmStepSchema.optional(),
     pip: packageList.optional().describe("Python packages installed with pip."),
     copy: copyStepSchema.optional(),
-    workdir: z.string().min(1).optional().describe("Working directory for later steps."),
-    user: z.string().min(1).optional().describe("User (name or uid[:gid]) for later steps."),
+    workdir: instructionText("INVALID_VALUE", "write one path, on one line")
+      .optional()
+      .describe("Working directory for later steps."),
+    user: instructionText(
+      "INVALID_VALUE",
+      "write a name or uid[:gid], e.g. agent or 1000:1000",
+      false,
+    )
+      .optional()
+      .describe("User (name or uid[:gid]) for later steps."),
   })
   .superRefine((step, ctx) => {
     const kinds = Object.keys(step).filter((k) => k !== "id" && step[k as StepKind] !== undefined);

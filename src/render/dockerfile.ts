@@ -29,7 +29,8 @@ function renderStep(step: Step): string {
       .join(" ")}`;
   }
   if (step.run !== undefined) {
-    const commands = Array.isArray(step.run) ? step.run : [step.run];
+    // A block scalar's last newline would leave an empty line inside the instruction.
+    const commands = (Array.isArray(step.run) ? step.run : [step.run]).map((c) => c.trimEnd());
     return `RUN ${commands.join(" \\\n    && ")}`;
   }
   if (step.npm)

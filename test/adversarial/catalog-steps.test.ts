@@ -1,5 +1,6 @@
-// Hostile npm steps: prune patterns that would leave the global node_modules or reach the shell,
-// and package names that would end the rendered Dockerfile instruction. Each is a located
+// Hostile steps: prune patterns that would leave the global node_modules or reach the shell, and
+// text (packages, run, workdir, user) that would end the rendered Dockerfile instruction or add
+// a flag to it. Each is a located
 // diagnostic with exit 3 (validate and plan alike); stdout is one JSON document, nothing written.
 import { describe, expect, it } from "vitest";
 import { box, expectFailure } from "./cli-contract.js";
@@ -11,6 +12,8 @@ images:
     steps:
       - npm: ${npm}
 `;
+
+const step = (text: string) => catalog("[x]").replace("- npm: [x]", text);
 
 const prune = (pattern: string) =>
   catalog(`{ packages: [x], prune: [${JSON.stringify(pattern)}] }`);
@@ -34,9 +37,33 @@ const cases: { name: string; text: string; code: string; path?: string }[] = [
     code: "INVALID_PACKAGE",
     path: "images.base.steps.0.npm.0",
   },
+  {
+    name: "a run command that is a RUN flag (a secret mount)",
+    text: step('- run: "--mount=type=secret,id=npmrc,target=/x cp /x /leak"'),
+    code: "INVALID_RUN",
+    path: "images.base.steps.0.run",
+  },
+  {
+    name: "a run command whose second line is an instruction",
+    text: step('- run: "true\\nRUN --network=host curl http://169.254.169.254/"'),
+    code: "INVALID_RUN",
+    path: "images.base.steps.0.run",
+  },
+  {
+    name: "a workdir whose second line is an instruction",
+    text: step('- workdir: "/x\\nRUN id"'),
+    code: "INVALID_VALUE",
+    path: "images.base.steps.0.workdir",
+  },
+  {
+    name: "a user with a second flag",
+    text: step('- user: "agent --chown=0"'),
+    code: "INVALID_VALUE",
+    path: "images.base.steps.0.user",
+  },
 ];
 
-describe("hostile npm steps", () => {
+describe("hostile catalog steps", () => {
   // `plan` (the path programs take) for the first case only: each CLI start costs CI time.
   it.each(cases)("$name: exit 3, located at the step", ({ text, code, ...c }) => {
     const b = box({ "catalog.yaml": text });
