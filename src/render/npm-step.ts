@@ -15,9 +15,7 @@ export function npmStepCommands(npm: NpmStep): string[] {
   commands.push(
     `hilt_root="$(npm root -g)" && [ -d "$hilt_root" ] && cd "$hilt_root"`,
     ...prune.map((pattern) => {
-      const nothing = shellWord(
-        `npm prune: ${pattern} matched nothing in the global node_modules`,
-      );
+      const nothing = shellWord(`npm prune: ${pattern} matched nothing in the global node_modules`);
       return `set -- ${globWord(pattern)} && { [ -e "$1" ] || [ -L "$1" ] || { echo ${nothing} >&2; exit 1; }; } && rm -rf -- "$@"`;
     }),
   );
