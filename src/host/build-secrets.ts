@@ -5,13 +5,14 @@ import path from "node:path";
 import type { Backend, BuildSecrets } from "../engine/backend.js";
 import { SECRET_MOUNTS } from "../render/secret-mounts.js";
 import { exec } from "./exec.js";
+import { pipConfigValue } from "./pip-config.js";
 
 export interface RegistryConfigOptions {
   /** npm registry URL; default: the host's `npm config get registry`. */
   npmRegistry?: string;
   /** PEM bundle to trust in builds; default: the host's `npm config get cafile`. */
   caCert?: string;
-  /** pip index URL; default: the host's `pip config get global.index-url`, if any. */
+  /** pip index URL; default: `global.index-url` from the host's pip config files, if any. */
   pipIndex?: string;
   /** Go settings (GO_SETTINGS); default: the host's `go env`, else its environment. */
   goEnv?: Record<string, string | undefined>;
@@ -151,11 +152,11 @@ export async function prepareBuildSecrets(
   options: RegistryConfigOptions = {},
 ): Promise<PreparedSecrets> {
   const env = options.env ?? process.env;
-  // The three host lookups at once: each starts a process (pip's takes seconds on a busy host).
+  // The host lookups at once: npm's each start a process; pip's files are read directly.
   const [hostRegistry, hostCa, hostPipIndex] = await Promise.all([
     options.npmRegistry ?? hostValue("npm", ["config", "get", "registry"]),
     options.caCert ?? hostValue("npm", ["config", "get", "cafile"]),
-    options.pipIndex ?? hostValue("pip", ["config", "get", "global.index-url"]),
+    options.pipIndex ?? pipConfigValue(env, "global", "index-url", existsSync),
   ]);
   const registry = hostRegistry ?? "https://registry.npmjs.org/";
   const ca = hostCa;
