@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os, { tmpdir } from "node:os";
 import path from "node:path";
@@ -6,6 +6,7 @@ import type { Backend, BuildSecrets } from "../engine/backend.js";
 import { SECRET_MOUNTS } from "../render/secret-mounts.js";
 import { exec } from "./exec.js";
 import { pipConfigValue } from "./pip-config.js";
+import { forgetAtExit, removeAtExit } from "./remove-at-exit.js";
 
 export interface RegistryConfigOptions {
   /** npm registry URL; default: the host's `npm config get registry`. */
@@ -129,19 +130,6 @@ export function withoutCredentials(url: string): string | undefined {
   }
 }
 
-// Removed at exit even when Hilt is ended before its cleanup ran (an EPIPE exit, a crash).
-const liveDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function removeAtExit(dir: string): void {
-  liveDirs.add(dir);
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
-  });
-}
-
 /**
  * Package-registry settings for builds, as files in a private temporary folder: they reach
  * RUN steps only as BuildKit secret mounts (or Dagger secrets), never args or layers. The
@@ -199,7 +187,7 @@ export async function prepareBuildSecrets(
     catalogSecrets,
     cleanup: async () => {
       await rm(dir, { recursive: true, force: true });
-      liveDirs.delete(dir);
+      forgetAtExit(dir);
     },
   };
 }

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ExitCode, HiltError } from "../../errors.js";
 import { type ExecRequest, type ExecResult, exec } from "../../host/exec.js";
+import { forgetAtExit, removeAtExit } from "../../host/remove-at-exit.js";
 import type { PlanNode } from "../../plan/plan-schema.js";
 import type { Credentials } from "../../registry/credentials.js";
 import { classifyPushFailure, pushFailureCode } from "../../registry/push-failure.js";
@@ -110,7 +111,10 @@ export class DockerBackend implements Backend {
   }
 
   private dir(): Promise<string> {
-    this.workDir ??= mkdtemp(path.join(tmpdir(), "hilt-docker-"));
+    this.workDir ??= mkdtemp(path.join(tmpdir(), "hilt-docker-")).then((dir) => {
+      removeAtExit(dir);
+      return dir;
+    });
     return this.workDir;
   }
 
@@ -235,7 +239,23 @@ export class DockerBackend implements Backend {
     root: string,
     baseRef: string,
   ): Promise<{ nodeDir: string; dockerfile: string; context: string }> {
-    const nodeDir = path.join(await this.dir(), node.name);
+    const current = this.dir();
+    const workDir = await current;
+    try {
+      return await this.writeFiles(path.join(workDir, node.name), node, root, baseRef);
+    } finally {
+      // An interrupted run may close the backend while a build is still writing: mkdir
+      // -p would bring the removed folder back (seen as /tmp/hilt-docker-*/<image> leftovers).
+      if (this.workDir !== current) await rm(workDir, { recursive: true, force: true });
+    }
+  }
+
+  private async writeFiles(
+    nodeDir: string,
+    node: PlanNode,
+    root: string,
+    baseRef: string,
+  ): Promise<{ nodeDir: string; dockerfile: string; context: string }> {
     await mkdir(nodeDir, { recursive: true });
     let dockerfile: string;
     let context: string;
@@ -530,9 +550,11 @@ export class DockerBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    const dir = await this.workDir?.catch(() => undefined);
-    if (dir) await rm(dir, { recursive: true, force: true });
+    const workDir = this.workDir;
     this.workDir = undefined;
+    const dir = await workDir?.catch(() => undefined);
+    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) forgetAtExit(dir);
     this.configDir = undefined;
   }
 }
