@@ -48,12 +48,23 @@ const BUILDS = {
   openWorldHint: true,
 } as const;
 
+const META = Symbol("meta");
+type WithMeta = { [META]: Json; value: unknown };
+
+/** A tool's value with the `_meta` of its reply (the queued job's id). */
+function withMeta(value: unknown, meta: Json): WithMeta {
+  return { [META]: meta, value };
+}
+
 /** The result as text (for clients that read only content) and as structuredContent. */
-function reply(value: unknown) {
+function reply(outcome: unknown) {
+  const meta = (outcome as Partial<WithMeta> | null)?.[META];
+  const value = meta ? (outcome as WithMeta).value : outcome;
   const text = JSON.stringify(value, null, 2);
   return {
     content: [{ type: "text" as const, text }],
     structuredContent: JSON.parse(text) as Json,
+    ...(meta ? { _meta: meta } : {}),
   };
 }
 
@@ -72,6 +83,7 @@ interface CallContext {
   signal: AbortSignal;
   progressToken: string | number | undefined;
   notify: (message: { method: string; params: Json }) => Promise<void>;
+  builds: BuildRunner;
 }
 
 interface Tool<S extends z.ZodRawShape> {
@@ -80,11 +92,65 @@ interface Tool<S extends z.ZodRawShape> {
   args: S;
   output: z.ZodType;
   annotations: ToolAnnotations;
+  /** The handler confines the paths itself (its runner does): it gets them as the caller sent. */
+  raw?: boolean;
   run: (args: z.output<z.ZodObject<S>>, context: CallContext) => unknown;
 }
 
 function tool<S extends z.ZodRawShape>(definition: Tool<S>): Tool<z.ZodRawShape> {
   return definition as unknown as Tool<z.ZodRawShape>;
+}
+
+/** A build tool's call: its checked arguments, its signal and where its events go. */
+export interface BuildCall {
+  all: boolean;
+  args: z.output<z.ZodObject<typeof buildArgs>>;
+  signal: AbortSignal;
+  onEvent: (event: Record<string, unknown>) => void;
+}
+
+/**
+ * Runs a build tool's call: in this process over stdio (the CLI's library), as a job of the
+ * queue under `hilt serve`. `jobId` names that job.
+ */
+export type BuildRunner = (call: BuildCall) => Promise<{ result: unknown; jobId?: string }>;
+
+/** Builds in this process, confined to the workspace. */
+function inProcessBuilds(workspace: string): BuildRunner {
+  return async (call) => {
+    const args = confineToWorkspace(workspace, call.args);
+    const result = await buildAll({
+      ...args,
+      targets: call.all ? [] : args.targets,
+      onEvent: (event: BuildEvent) => call.onEvent(event as unknown as Record<string, unknown>),
+      // The request's signal: a cancelled call or a closed connection stops the build.
+      signal: call.signal,
+      log: () => {},
+    });
+    return { result };
+  };
+}
+
+/** MCP progress for a build: one step per finished image, of the run's image count. */
+function progressOf(context: CallContext): (event: Record<string, unknown>) => void {
+  let finished = 0;
+  let total = 0;
+  return (event) => {
+    if (event.event === "run-started" && typeof event.images === "number") total = event.images;
+    if (event.event !== "finished" || context.progressToken === undefined) return;
+    finished++;
+    void context
+      .notify({
+        method: "notifications/progress",
+        params: {
+          progressToken: context.progressToken,
+          progress: finished,
+          total,
+          message: `${String(event.image)}: ${String(event.status)}`,
+        },
+      })
+      .catch(() => {});
+  };
 }
 
 function buildTool(all: boolean) {
@@ -96,33 +162,15 @@ function buildTool(all: boolean) {
       ? "Run the default pipeline (or the one named) and return the result JSON."
       : "Build catalog images or groups (with their parents), or the services of repository folders; returns the result JSON.",
     args: buildArgs,
-    run: (args, context) => {
-      let finished = 0;
-      let total = 0;
-      const onEvent = (event: BuildEvent) => {
-        if (event.event === "run-started") total = event.images;
-        if (event.event !== "finished" || context.progressToken === undefined) return;
-        finished++;
-        void context
-          .notify({
-            method: "notifications/progress",
-            params: {
-              progressToken: context.progressToken,
-              progress: finished,
-              total,
-              message: `${event.image}: ${event.status}`,
-            },
-          })
-          .catch(() => {});
-      };
-      // The request's signal: a cancelled call or a closed connection stops the build.
-      return buildAll({
-        ...args,
-        targets: all ? [] : args.targets,
-        onEvent,
+    raw: true,
+    run: async (args, context) => {
+      const { result, jobId } = await context.builds({
+        all,
+        args,
         signal: context.signal,
-        log: () => {},
+        onEvent: progressOf(context),
       });
+      return jobId === undefined ? result : withMeta(result, { "hilt/jobId": jobId });
     },
   });
 }
@@ -224,8 +272,15 @@ export interface HiltMcpServer {
   idle: () => Promise<void>;
 }
 
-/** Hilt as MCP tools; the tools call the same library as the CLI. */
-export function createMcpServer(version: string, workspace: string): HiltMcpServer {
+/**
+ * Hilt as MCP tools; the tools call the same library as the CLI. Builds run in this process
+ * unless `builds` runs them elsewhere (`hilt serve` queues them).
+ */
+export function createMcpServer(
+  version: string,
+  workspace: string,
+  builds: BuildRunner = inProcessBuilds(workspace),
+): HiltMcpServer {
   const server = new Server({ name: "hilt", version }, { capabilities: { tools: {} } });
   const inFlight = new Set<Promise<unknown>>();
 
@@ -262,9 +317,10 @@ export function createMcpServer(version: string, workspace: string): HiltMcpServ
       signal: extra.signal,
       progressToken: typeof token === "string" || typeof token === "number" ? token : undefined,
       notify: (n) => extra.sendNotification(n as never),
+      builds,
     };
     const call = Promise.resolve()
-      .then(() => t.run(confineToWorkspace(workspace, checked), context))
+      .then(() => t.run(t.raw ? checked : confineToWorkspace(workspace, checked), context))
       .then(reply, failure);
     inFlight.add(call);
     try {

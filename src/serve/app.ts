@@ -129,7 +129,13 @@ export function createApp(deps: AppDeps): ServeApp {
   app.route("/resolve-image", resolveImageRoute(deps.root));
   const document = openApiDocument(deps.version);
   app.get("/openapi.json", (c) => c.json(document));
-  app.route("/mcp", mcpRoutes(deps.version, deps.root, deps.maxBodyBytes));
+  const queue = {
+    store: deps.store,
+    root: deps.root,
+    queued: deps.queued ?? (() => {}),
+    cancelled: deps.cancelled ?? (() => {}),
+  };
+  app.route("/mcp", mcpRoutes(deps.version, queue, deps.maxBodyBytes));
 
   app.notFound((c) => {
     const allow = allowedMethods(c.req.path);

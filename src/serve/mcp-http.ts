@@ -4,17 +4,20 @@ import { HiltError } from "../errors.js";
 import { createMcpServer } from "../mcp/server.js";
 import { type AuthEnv, requireScope } from "./auth.js";
 import { errorResponse } from "./http-error.js";
+import { type QueueDeps, queuedBuilds } from "./mcp-queue.js";
 
 /**
  * MCP over Streamable HTTP at /mcp: the tools of `hilt mcp`, confined to the serve workspace,
  * behind the same bearer auth. Stateless: each POST gets its own server and transport (no
  * session to lose when an instance restarts, so GET and DELETE are 405); a tool call streams its
- * progress as SSE. The tools can build, so the build scope is required.
+ * progress as SSE. The tools can build, so the build scope is required; a build is a job of the
+ * server's queue, like one submitted to /jobs.
  */
-export function mcpRoutes(version: string, root: string, maxBodyBytes: number) {
+export function mcpRoutes(version: string, queue: QueueDeps, maxBodyBytes: number) {
   const app = new Hono<AuthEnv>();
   app.post("/", requireScope("build"), async (c) => {
-    const { server } = createMcpServer(version, root);
+    const builds = queuedBuilds(queue, c.get("caller").id);
+    const { server } = createMcpServer(version, queue.root, builds);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       maxRequestBodySize: maxBodyBytes,

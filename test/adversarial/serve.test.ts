@@ -292,6 +292,47 @@ describe("hilt serve refuses hostile requests", () => {
     expect(outsideEntries()).toEqual(["secret.yaml", "workspace"]);
   });
 
+  it("MCP build tools over HTTP run as jobs of the queue, refused paths never queued", async () => {
+    const client = new Client({ name: "hilt-adv", version: "1.0.0" });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${BUILD}` } },
+      }),
+    );
+    type ToolReply = { isError?: boolean; content: { text: string }[]; _meta?: unknown };
+    const call = async (args: Record<string, unknown>) =>
+      (await client.callTool({ name: "build", arguments: args })) as ToolReply;
+    const jobsNow = async () => (await send("GET", "/jobs?limit=100", { token: READ })).json.jobs;
+    try {
+      const before = (await jobsNow()).length;
+      const outside = await call({ root: "../..", targets: ["app"] });
+      expect(outside.isError).toBe(true);
+      expect(outside.content[0]?.text).toContain("PATH_OUTSIDE_ROOT");
+      const secrets = await call({ root: "repo", targets: ["app"], buildSecrets: true });
+      expect(secrets.isError).toBe(true);
+      expect(secrets.content[0]?.text).toContain("INVALID_REQUEST");
+      expect((await jobsNow()).length).toBe(before);
+
+      const target = `no-such-image-${Date.now()}`;
+      const unknown = await call({ root: "repo", targets: [target], push: "none" });
+      expect(unknown.isError, unknown.content[0]?.text).toBe(true);
+      const error = JSON.parse(unknown.content[0]?.text ?? "{}").error;
+      expect(error.code).toMatch(/^[A-Z_]+$/);
+      const jobs = await jobsNow();
+      const job = jobs.find(
+        (j: { request: { options: { targets?: string[] } } }) =>
+          j.request.options.targets?.[0] === target,
+      );
+      expect(job).toMatchObject({ kind: "build", status: "failed" });
+      expect(job.request.workspace).toBe("repo");
+      const detail = (await send("GET", `/jobs/${job.id}`, { token: READ })).json;
+      expect(detail.result.error.code).toBe(error.code);
+    } finally {
+      await client.close();
+    }
+    expect(outsideEntries()).toEqual(["secret.yaml", "workspace"]);
+  });
+
   it("never writes a token into its log", () => {
     for (const token of TOKENS) expect(server.stderr()).not.toContain(token);
     expect(server.stderr()).not.toContain("access_token");

@@ -2,6 +2,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resultSchema } from "../../src/report/result-schema.js";
 import { type E2EEnv, e2eEnv, hiltRunAsync, registryDigest, uniqueName } from "./env.js";
@@ -160,6 +162,27 @@ describe.skipIf(!env)("hilt serve: real builds over HTTP", () => {
     const digests = (r: typeof result) =>
       Object.fromEntries(r.images.map((i) => [i.name, [i.digest, i.refs]]));
     expect(digests(resultSchema.parse(cli.json))).toEqual(digests(result));
+
+    // The same build as an MCP tool call over HTTP: a job of the queue, with progress.
+    const client = new Client({ name: "hilt-e2e", version: "1.0.0" });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+        requestInit: { headers: auth },
+      }),
+    );
+    const progress: number[] = [];
+    const viaMcp = await client
+      .callTool(
+        { name: "build_all", arguments: { root: "cat", ...buildOptions(e, push) } },
+        undefined,
+        { onprogress: (p) => progress.push(p.progress), timeout: 300_000 },
+      )
+      .finally(() => client.close());
+    expect(viaMcp.isError, JSON.stringify(viaMcp.content)).toBeFalsy();
+    expect(digests(resultSchema.parse(viaMcp.structuredContent))).toEqual(digests(result));
+    expect(progress).toEqual([1, 2]);
+    const mcpJob = await api(server, "GET", `/jobs/${String(viaMcp._meta?.["hilt/jobId"])}`);
+    expect(mcpJob.json).toMatchObject({ kind: "build-all", status: "succeeded", exitCode: 0 });
 
     // Resuming after event 2 replays from event 3 on, then ends.
     const resumed = await followEvents(`${server.url}/jobs/${job.id}/events`, {
