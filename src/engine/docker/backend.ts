@@ -76,6 +76,8 @@ export class DockerBackend implements Backend {
   private configDir: string | undefined;
   private chosen: BuilderChoice | undefined;
   private cacheDecision: CacheDecision = { mode: "none" };
+  private sizes = new Map<string, Promise<number | undefined>>();
+  private sizeBatch: Map<string, (size: number | undefined) => void> | undefined;
 
   constructor(
     private readonly options: {
@@ -534,10 +536,57 @@ export class DockerBackend implements Backend {
     return result.exitCode === 0 ? result.stdout.trim() || undefined : undefined;
   }
 
-  async imageSize(ref: string): Promise<number | undefined> {
-    const result = await this.run(["image", "inspect", "--format", "{{.Size}}", ref]);
-    const bytes = Number(result.stdout.trim());
-    return result.exitCode === 0 && Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+  /**
+   * The local image's uncompressed size. One `docker image inspect` for all the refs asked in
+   * the same turn, each ref once a run (a child asks again for its parent's): a no-change rerun
+   * of 8 images started 16 inspect processes. None on a builder that keeps its results out of
+   * the image store: there is nothing to find.
+   */
+  imageSize(ref: string): Promise<number | undefined> {
+    if (this.chosen && this.chosen.driver !== "docker") return Promise.resolve(undefined);
+    let known = this.sizes.get(ref);
+    if (!known) {
+      known = new Promise((resolve) => {
+        if (!this.sizeBatch) {
+          const batch = new Map<string, (size: number | undefined) => void>();
+          this.sizeBatch = batch;
+          setImmediate(() => {
+            this.sizeBatch = undefined;
+            void this.inspectSizes(batch);
+          });
+        }
+        this.sizeBatch.set(ref, resolve);
+      });
+      this.sizes.set(ref, known);
+    }
+    return known;
+  }
+
+  private async inspectSizes(
+    batch: ReadonlyMap<string, (size: number | undefined) => void>,
+  ): Promise<void> {
+    const refs = [...batch.keys()];
+    const sizeOf = (line: string | undefined) => {
+      const bytes = Number(line?.trim());
+      return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+    };
+    const all = await this.run(["image", "inspect", "--format", "{{.Size}}", ...refs]).catch(
+      () => undefined,
+    );
+    const lines = all?.stdout.trim().split("\n") ?? [];
+    if (all?.exitCode === 0 && lines.length === refs.length) {
+      for (const [i, ref] of refs.entries()) batch.get(ref)?.(sizeOf(lines[i]));
+      return;
+    }
+    // One ref is missing: docker's output no longer says which line is whose.
+    await Promise.all(
+      refs.map(async (ref) => {
+        const one = await this.run(["image", "inspect", "--format", "{{.Size}}", ref]).catch(
+          () => undefined,
+        );
+        batch.get(ref)?.(one?.exitCode === 0 ? sizeOf(one.stdout) : undefined);
+      }),
+    );
   }
 
   async tagLocal(source: string, target: string): Promise<void> {
@@ -552,6 +601,7 @@ export class DockerBackend implements Backend {
   async close(): Promise<void> {
     const workDir = this.workDir;
     this.workDir = undefined;
+    this.sizes.clear();
     const dir = await workDir?.catch(() => undefined);
     if (dir) await rm(dir, { recursive: true, force: true });
     if (dir) forgetAtExit(dir);
