@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -118,6 +119,21 @@ images:
       path: path.join(REPO_ROOT, "test-results", "serve-dashboard.png"),
       fullPage: true,
     });
+
+    // An uploaded archive as the job's source: detect runs on the unpacked tree.
+    const upload = tempRepo(
+      { "src/package.json": '{"name":"up","scripts":{"start":"node server.js"}}' },
+      (fn) => cleanups.push(fn),
+    );
+    const tarball = path.join(upload, "repo.tar.gz");
+    expect(spawnSync("tar", ["-czf", tarball, "-C", path.join(upload, "src"), "."]).status).toBe(0);
+    await page.selectOption("#kind", "detect");
+    await page.fill("#options", "{}");
+    await page.setInputFiles("#archive", tarball);
+    await page.click("#submit");
+    await page.locator("#job-title", { hasText: /^detect / }).waitFor();
+    await page.waitForSelector('#job-status[data-status="succeeded"]', { timeout: 120_000 });
+    expect(await page.textContent("#job-meta")).toMatch(/archive sha256:[0-9a-f]{12}/);
 
     // The token travelled only in headers: never in a URL, never in the server's log.
     expect(urls.length).toBeGreaterThan(3);

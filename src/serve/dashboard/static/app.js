@@ -143,17 +143,37 @@ async function submitJob(event) {
   const extra = { "Content-Type": "application/json" };
   const key = $("idem").value.trim();
   if (key) extra["Idempotency-Key"] = key;
+  const kind = $("kind").value;
+  const workspace = $("workspace").value.trim() || ".";
+  const git = $("git").value.trim();
+  const ref = $("ref").value.trim();
+  const archive = $("archive").files[0];
+  if (git && archive) {
+    notice("Give a git URL or an archive, not both.");
+    return;
+  }
   $("submit").disabled = true;
   try {
-    const body = await api("/jobs", {
-      method: "POST",
-      headers: extra,
-      body: JSON.stringify({
-        kind: $("kind").value,
-        workspace: $("workspace").value.trim() || ".",
-        options,
-      }),
-    });
+    // An archive is the body of POST /jobs/archive, the job's fields go in its query.
+    const body = archive
+      ? await api(
+          `/jobs/archive?${new URLSearchParams({ kind, workspace, options: JSON.stringify(options) })}`,
+          {
+            method: "POST",
+            headers: { ...extra, "Content-Type": "application/octet-stream" },
+            body: archive,
+          },
+        )
+      : await api("/jobs", {
+          method: "POST",
+          headers: extra,
+          body: JSON.stringify({
+            kind,
+            workspace,
+            options,
+            ...(git ? { source: { git, ...(ref ? { ref } : {}) } } : {}),
+          }),
+        });
     const job = body?.job ? body.job : body;
     notice("");
     await refreshJobs(false);
@@ -224,6 +244,15 @@ function showRefs(result) {
   );
 }
 
+/** A job's git source with its pinned commit, or its uploaded archive's digest. */
+function sourceText(source) {
+  if (!source) return "";
+  if (source.git)
+    return `${source.git} ${source.ref || "HEAD"}${source.commit ? ` @ ${source.commit.slice(0, 12)}` : ""}`;
+  const sha = source.archive?.sha256;
+  return source.archive ? `archive${sha ? ` sha256:${String(sha).slice(0, 12)}` : ""}` : "";
+}
+
 function showJob(job) {
   $("job-title").textContent = `${job.kind} ${job.id}`;
   const badge = $("job-status");
@@ -232,6 +261,7 @@ function showJob(job) {
   badge.dataset.status = job.status;
   $("cancel").hidden = FINAL.has(job.status);
   const meta = [
+    ["source", sourceText(job.request?.source)],
     ["workspace", job.request ? job.request.workspace : ""],
     ["options", job.request ? JSON.stringify(job.request.options) : ""],
     ["owner", job.owner],
